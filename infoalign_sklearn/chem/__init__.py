@@ -1,0 +1,30 @@
+"""Chemistry layer: molecule input policy, graph featurisation, fingerprints, scaffolds."""
+
+from .fingerprints import morgan_fingerprints
+from .graphs import (
+    ATOM_FEATURE_DIMS,
+    ATOM_FEATURE_NAMES,
+    BOND_FEATURE_DIMS,
+    BOND_FEATURE_NAMES,
+    MolGraph,
+    collate_graphs,
+    featurize_graphs,
+    mol_to_graph,
+    smiles_to_graph,
+)
+from .molecules import (
+    InvalidMoleculeError,
+    check_molecule_input,
+    inchikey14,
+    mol_from_input,
+    parse_molecules,
+    raise_or_mask_invalid,
+)
+from .scaffolds import scaffold_of, scaffolds_of
+
+__all__ = [
+    "ATOM_FEATURE_DIMS", "ATOM_FEATURE_NAMES", "BOND_FEATURE_DIMS", "BOND_FEATURE_NAMES",
+    "InvalidMoleculeError", "MolGraph", "check_molecule_input", "collate_graphs",
+    "featurize_graphs", "inchikey14", "mol_from_input", "mol_to_graph", "morgan_fingerprints",
+    "parse_molecules", "raise_or_mask_invalid", "scaffold_of", "scaffolds_of", "smiles_to_graph",
+]

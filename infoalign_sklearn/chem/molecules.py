@@ -1,0 +1,179 @@
+"""The package's single policy for turning user input into RDKit molecules.
+
+Every estimator that takes molecules goes through :func:`check_molecule_input` (shape and type
+checks, cheap, done once in the calling process) and :func:`raise_or_mask_invalid` (after
+parsing, which may happen in worker processes). Parsing itself is :func:`mol_from_input`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from rdkit import Chem, RDLogger
+
+ERRORS_OPTIONS = ("raise", "nan")
+
+# RDKit prints a line to stderr for every SMILES it cannot parse; we report them all at once.
+RDLogger.DisableLog("rdApp.*")
+
+
+class InvalidMoleculeError(ValueError):
+    """Raised when some inputs are not valid molecules.
+
+    Attributes
+    ----------
+    indices : list of int
+        Positions (0-based) of every invalid input.
+    values : list
+        The offending inputs, in the same order.
+    """
+
+    def __init__(self, indices: Sequence[int], values: Sequence[object], max_shown: int = 20):
+        self.indices = list(indices)
+        self.values = list(values)
+        shown = ", ".join(f"[{i}] {v!r}" for i, v in zip(self.indices[:max_shown], self.values))
+        more = len(self.indices) - max_shown
+        tail = f", ... and {more} more" if more > 0 else ""
+        super().__init__(
+            f"{len(self.indices)} invalid SMILES/molecule(s) at index {shown}{tail}. "
+            "Fix or remove them, or pass errors='nan' to get NaN rows in their place."
+        )
+
+
+def check_errors_option(errors: str) -> None:
+    if errors not in ERRORS_OPTIONS:
+        raise ValueError(f"errors must be one of {ERRORS_OPTIONS}, got {errors!r}")
+
+
+def check_molecule_input(X) -> list:
+    """Validate the shape and types of molecule input and return it as a list.
+
+    Accepts a list / tuple / 1-D array / pandas Series of SMILES strings or RDKit ``Mol``
+    objects, or a DataFrame / 2-D array with exactly one column.
+
+    Raises
+    ------
+    ValueError
+        For empty input, several columns, ``None`` / missing entries.
+    TypeError
+        For entries that are neither ``str`` nor ``Mol``, and for a bare string.
+    """
+    if X is None:
+        raise ValueError("Expected a list of SMILES strings or RDKit molecules, got None.")
+    if isinstance(X, (str, bytes, Chem.Mol)):
+        raise TypeError(
+            "Expected a list-like of SMILES or molecules, got a single "
+            f"{type(X).__name__}; wrap it in a list: [{X!r}]."
+        )
+    if isinstance(X, pd.DataFrame):
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"Expected one column of SMILES, got a DataFrame with {X.shape[1]} columns "
+                f"{list(X.columns)[:5]}; select the SMILES column, e.g. df['smiles']."
+            )
+        items = X.iloc[:, 0].tolist()
+    elif isinstance(X, pd.Series):
+        items = X.tolist()
+    else:
+        arr = np.asarray(X, dtype=object) if not isinstance(X, list) else None
+        if arr is not None and arr.ndim == 2:
+            if arr.shape[1] != 1:
+                raise ValueError(
+                    f"Expected one column of SMILES, got a 2-D array of shape {arr.shape}."
+                )
+            items = arr[:, 0].tolist()
+        elif arr is not None and arr.ndim > 2:
+            raise ValueError(f"Expected 1-D input of SMILES, got shape {arr.shape}.")
+        else:
+            items = list(X)
+    if len(items) == 0:
+        raise ValueError("Expected at least one molecule, got empty input.")
+    missing = [i for i, v in enumerate(items) if v is None or (isinstance(v, float) and v != v)]
+    if missing:
+        raise ValueError(
+            f"{len(missing)} missing molecule(s) (None/NaN) at index {missing[:20]}"
+            f"{' ...' if len(missing) > 20 else ''}."
+        )
+    wrong = [(i, type(v).__name__) for i, v in enumerate(items) if not isinstance(v, (str, Chem.Mol))]
+    if wrong:
+        shown = ", ".join(f"[{i}] {t}" for i, t in wrong[:20])
+        raise TypeError(
+            f"Molecules must be SMILES strings or RDKit Mol objects; got {len(wrong)} other "
+            f"value(s): {shown}."
+        )
+    return items
+
+
+def mol_from_input(item) -> Chem.Mol | None:
+    """Parse one input (SMILES or ``Mol``) into a sanitised ``Mol``; ``None`` when invalid."""
+    if isinstance(item, Chem.Mol):
+        return item if item.GetNumAtoms() > 0 else None
+    item = item.strip()
+    if not item:
+        return None
+    mol = Chem.MolFromSmiles(item)
+    if mol is None or mol.GetNumAtoms() == 0:
+        return None
+    return mol
+
+
+def raise_or_mask_invalid(items: Sequence[object], valid: np.ndarray, errors: str) -> np.ndarray:
+    """Apply the error policy once parsing is done.
+
+    Returns the boolean validity mask; raises :class:`InvalidMoleculeError` naming every invalid
+    input when ``errors="raise"``.
+    """
+    valid = np.asarray(valid, dtype=bool)
+    if errors == "raise" and not valid.all():
+        bad = np.flatnonzero(~valid)
+        raise InvalidMoleculeError(bad.tolist(), [_display(items[i]) for i in bad])
+    return valid
+
+
+def _display(item) -> str:
+    return Chem.MolToSmiles(item) if isinstance(item, Chem.Mol) else item
+
+
+def parse_molecules(X, errors: str = "raise") -> tuple[list[Chem.Mol | None], np.ndarray]:
+    """Parse molecule input with the package's error policy.
+
+    Parameters
+    ----------
+    X : list-like of str or Mol
+        See :func:`check_molecule_input`.
+    errors : {"raise", "nan"}
+        ``"raise"``: one :class:`InvalidMoleculeError` naming every invalid input.
+        ``"nan"``: invalid positions hold ``None`` and are ``False`` in the mask.
+
+    Returns
+    -------
+    mols : list of Mol or None
+    valid : ndarray of bool, shape (n,)
+
+    Examples
+    --------
+    >>> mols, valid = parse_molecules(["CCO", "not a smiles"], errors="nan")
+    >>> valid.tolist()
+    [True, False]
+    """
+    check_errors_option(errors)
+    items = check_molecule_input(X)
+    mols = [mol_from_input(item) for item in items]
+    valid = raise_or_mask_invalid(items, np.array([m is not None for m in mols]), errors)
+    return mols, valid
+
+
+def smiles_of(items: Sequence[object]) -> list[str]:
+    """SMILES text of each input, converting ``Mol`` objects (for display and tables)."""
+    return [_display(item) for item in items]
+
+
+def inchikey14(item) -> str | None:
+    """First block (14 characters: the skeleton, without stereo) of the InChIKey, or None."""
+    mol = mol_from_input(item) if not isinstance(item, Chem.Mol) else item
+    if mol is None:
+        return None
+    key = Chem.MolToInchiKey(mol)
+    return key[:14] if key else None
