@@ -1,0 +1,32 @@
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rdkit
+from rdkit import Chem
+from rdkit.Chem import rdMolDescriptors
+
+NCI_SMILES = Path(os.path.dirname(rdkit.__file__)) / "Data" / "NCI" / "first_5K.smi"
+
+
+def read_nci(n: int | None = None) -> list[str]:
+    with open(NCI_SMILES) as fh:
+        smiles = [line.split()[0] for line in fh if line.strip()]
+    # a few NCI entries do not parse in recent RDKit; tests want valid molecules here
+    valid = [s for s in smiles if Chem.MolFromSmiles(s) is not None]
+    return valid[:n] if n else valid
+
+
+@pytest.fixture(scope="session")
+def nci_smiles() -> list[str]:
+    """Real molecules shipped with RDKit (first 400 of NCI's first_5K.smi)."""
+    return read_nci(400)
+
+
+@pytest.fixture(scope="session")
+def ring_label(nci_smiles):
+    """A deterministic structure-derived binary label: the molecule has two or more rings."""
+    return np.array(
+        [rdMolDescriptors.CalcNumRings(Chem.MolFromSmiles(s)) > 1 for s in nci_smiles], int
+    )
