@@ -10,13 +10,21 @@ send between processes) and turned into PyTorch Geometric objects only when batc
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from rdkit import Chem
 
 from .._parallel import chunked_map
-from .molecules import check_errors_option, check_molecule_input, mol_from_input, raise_or_mask_invalid
+from .molecules import (
+    check_errors_option,
+    check_molecule_input,
+    mol_from_input,
+    raise_or_mask_invalid,
+)
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Data
 
 ATOM_FEATURE_NAMES = (
     "atomic_num", "chirality", "degree", "formal_charge", "num_hs",
@@ -114,7 +122,7 @@ def mol_to_graph(mol: Chem.Mol) -> MolGraph:
     return MolGraph(x, edge_index, edge_attr)
 
 
-def smiles_to_graph(smiles) -> "Data":  # noqa: F821 - torch_geometric imported lazily
+def smiles_to_graph(smiles) -> Data:
     """SMILES (or ``Mol``) -> PyTorch Geometric ``Data``; raises ``ValueError`` if invalid.
 
     Examples
