@@ -1,0 +1,657 @@
+"""InfoAlignEmbedder: the InfoAlign method as a scikit-learn transformer.
+
+The pretraining loop is plain torch rather than skorch's ``NeuralNet.fit``: every batch needs
+random walks on the context graph and targets gathered from several feature blocks, and resuming
+must reproduce an uninterrupted run bit for bit (per-epoch seeds, optimiser state in the
+checkpoint). Expressing that through skorch's iterator / callback hooks would hide more than it
+saves. What skorch gives its users is kept: ``device`` handling, a progress bar, per-epoch
+checkpoints and a pickle that holds CPU weights, so a model trained on a GPU loads on a laptop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from numbers import Integral, Real
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from tqdm.auto import tqdm
+
+from ._io import atomic_directory, atomic_file
+from ._parallel import progress_options
+from .base import MOLECULE_PARAMETER_CONSTRAINTS, molecule_input_tags
+from .chem.fingerprints import morgan_fingerprints
+from .chem.graphs import collate_graphs, featurize_graphs
+from .chem.molecules import check_molecule_input
+from .nn.infoalign import InfoAlignModel, kl_to_standard_normal, modality_loss
+
+PRETRAINED_FORMAT_VERSION = 1
+CHECKPOINT_NAME = "checkpoint.pt"
+
+
+@dataclass(frozen=True)
+class GraphReference:
+    """Where a fitted embedder's context graph lives: its saved path and content hash.
+
+    A pickled embedder keeps this instead of the graph's (possibly GB-sized) feature matrices.
+    """
+
+    path: str | None
+    content_hash: str
+
+    def load(self):
+        from .graph import ContextGraph
+
+        if self.path is None:
+            raise ValueError(
+                "This embedder was fitted on a context graph that was never saved, so the graph "
+                "cannot be reloaded; pass context_graph=<ContextGraph or saved path> to refit."
+            )
+        graph = ContextGraph.load(self.path)
+        if graph.content_hash != self.content_hash:
+            raise ValueError(
+                f"The context graph at {self.path} has changed since the embedder was fitted "
+                f"(hash {graph.content_hash[:12]} != {self.content_hash[:12]})."
+            )
+        return graph
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else as torch understands it."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def _seed_for(*keys: int) -> int:
+    """A 63-bit seed derived from integers, identical across processes and platforms."""
+    return int(np.random.SeedSequence(list(keys)).generate_state(1, np.uint64)[0] >> 1)
+
+
+class InfoAlignEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Molecular representations pretrained on a cellular context graph (InfoAlign).
+
+    ``fit`` pretrains a GIN encoder so that, from a molecule alone, decoders recover the
+    features (fingerprint, morphology, expression, gene) of the nodes that random walks reach
+    from that molecule on the graph, under an information bottleneck. ``transform`` returns the
+    mean ``mu`` of q(z | molecule): a (n, latent_dim) float32 representation for any estimator.
+
+    Parameters
+    ----------
+    context_graph : ContextGraph, str or path, default=None
+        The graph to pretrain on, or the directory of a saved one. Needed by ``fit`` only.
+    walk_length : int, default=4
+        Random-walk steps per molecule and batch (fresh walks every epoch).
+    beta : float, default=1e-9
+        Weight of KL(q(z|x) || N(0, I)): minimality against sufficiency.
+    latent_dim : int, default=300
+        Size of the representation.
+    hidden_dim : int, default=300
+        Width of the GIN layers.
+    num_layers : int, default=5
+        GIN layers.
+    dropout : float, default=0.5
+        Dropout in the encoder and decoders.
+    readout : {"sum", "mean", "max"}, default="sum"
+        Pooling of atom representations into a molecule representation.
+    batch_size : int, default=256
+        Molecules per pretraining step and per ``transform`` forward pass.
+    max_epochs : int, default=50
+        Passes over the training molecules.
+    lr : float, default=1e-3
+        Adam learning rate.
+    weight_decay : float, default=0.0
+        Adam weight decay.
+    device : str, default="auto"
+        ``"auto"`` uses CUDA when available; or ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+    errors : {"raise", "nan"}, default="raise"
+        Invalid SMILES: one error naming all of them, or NaN rows in ``transform`` (and skipped
+        molecules, with a warning, in ``fit``).
+    n_jobs : int, default=None
+        Workers for molecule featurisation.
+    verbose : int or dict, default=0
+        Progress bars (a dict is passed to tqdm), with the running loss per modality.
+    random_state : int, RandomState or None, default=None
+        Seed of initialisation, batch order, walks and dropout. Same seed, same CPU ->
+        identical representations.
+    checkpoint_dir : str or path, default=None
+        Where a checkpoint is written after every epoch; a later ``fit`` with the same settings
+        resumes from it. ``max_epochs`` may be raised to train longer.
+
+    Attributes
+    ----------
+    modalities_ : tuple of str
+        Modalities with a decoder.
+    loss_history_ : list of dict
+        Per epoch: total loss, one term per modality, KL, seconds.
+    graph_reference_ : GraphReference
+        Path and content hash of the pretraining graph.
+
+    Examples
+    --------
+    >>> from infoalign_sklearn import InfoAlignEmbedder, make_synthetic_context
+    >>> context = make_synthetic_context(n_molecules=60, random_state=0)
+    >>> emb = InfoAlignEmbedder(context.graph, latent_dim=16, hidden_dim=16, num_layers=2,
+    ...                         max_epochs=1, random_state=0).fit()
+    >>> emb.transform(["CCO", "c1ccccc1O"]).shape
+    (2, 16)
+    """
+
+    _parameter_constraints: dict = {
+        "context_graph": "no_validation",
+        "walk_length": [Interval(Integral, 0, None, closed="left")],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "hidden_dim": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 2, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "readout": [StrOptions({"sum", "mean", "max"})],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "checkpoint_dir": [None, str, os.PathLike],
+        **MOLECULE_PARAMETER_CONSTRAINTS,
+    }
+
+    def __init__(
+        self, context_graph=None, *, walk_length=4, beta=1e-9, latent_dim=300, hidden_dim=300,
+        num_layers=5, dropout=0.5, readout="sum", batch_size=256, max_epochs=50, lr=1e-3,
+        weight_decay=0.0, device="auto", errors="raise", n_jobs=None, verbose=0,
+        random_state=None, checkpoint_dir=None,
+    ):
+        self.context_graph = context_graph
+        self.walk_length = walk_length
+        self.beta = beta
+        self.latent_dim = latent_dim
+        self.hidden_dim = hidden_dim
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.readout = readout
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.device = device
+        self.errors = errors
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.random_state = random_state
+        self.checkpoint_dir = checkpoint_dir
+
+    # ------------------------------------------------------------------ fit
+    def _resolve_graph(self):
+        graph = self.context_graph
+        if graph is None:
+            raise ValueError(
+                "InfoAlignEmbedder.fit needs a context graph: pass context_graph=ContextGraph "
+                "(or the directory of a saved one). To use pretrained weights without refitting, "
+                "load them with InfoAlignEmbedder.from_pretrained(dir)."
+            )
+        if isinstance(graph, GraphReference):
+            return graph.load()
+        if isinstance(graph, (str, os.PathLike)):
+            from .graph import ContextGraph
+
+            return ContextGraph.load(graph)
+        if hasattr(graph, "feature_block") and hasattr(graph, "random_walks"):
+            return graph
+        raise TypeError(
+            f"context_graph must be a ContextGraph or a path to a saved one, got {type(graph).__name__}"
+        )
+
+    def fit(self, X=None, y=None):
+        """Pretrain on the graph's molecules, plus the molecules of X when given.
+
+        Molecules of X found in the graph (by InChIKey skeleton) are trained on with their
+        walks; the others learn to reconstruct their own fingerprint only. y is ignored.
+        """
+        self._validate_params()
+        graph = self._resolve_graph()
+        seed = self._base_seed()
+        device = resolve_device(self.device)
+
+        modalities = tuple(graph.modalities)
+        if not modalities:
+            raise ValueError("The context graph has no feature blocks to decode.")
+        blocks = {m: graph.feature_block(m) for m in modalities}
+        start_nodes, mol_graphs, extra_fps = self._training_molecules(graph, X)
+
+        decoder_dims = {m: int(blocks[m].values.shape[1]) for m in modalities}
+        self.modalities_ = modalities
+        self.decoder_dims_ = decoder_dims
+        self.feature_bounds_ = {
+            m: {
+                "lower": np.asarray(blocks[m].lower, dtype=np.float32),
+                "upper": np.asarray(blocks[m].upper, dtype=np.float32),
+                "columns": [str(c) for c in blocks[m].columns],
+                "binary": bool(blocks[m].binary),
+            }
+            for m in modalities
+        }
+        self.graph_reference_ = GraphReference(
+            None if graph.source_path is None else str(graph.source_path), graph.content_hash
+        )
+        self.n_training_molecules_ = len(mol_graphs)
+
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            torch.manual_seed(seed)
+            module = self._build_module().to(device)
+            optimizer = torch.optim.Adam(module.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+            history: list[dict] = []
+            start_epoch = 0
+            signature = self._training_signature(graph, X is not None, start_nodes, extra_fps)
+            checkpoint = self._checkpoint_path()
+            if checkpoint is not None and checkpoint.exists():
+                start_epoch, history, seed = self._load_checkpoint(
+                    checkpoint, signature, module, optimizer, device
+                )
+
+            bar_opts = progress_options(self.verbose, "pretraining InfoAlign")
+            n_batches = self._n_batches(len(mol_graphs))
+            bar = None
+            if bar_opts is not None:
+                bar = tqdm(total=self.max_epochs * n_batches, initial=start_epoch * n_batches, **bar_opts)
+            try:
+                for epoch in range(start_epoch, self.max_epochs):
+                    record = self._run_epoch(
+                        module, optimizer, graph, blocks, start_nodes, mol_graphs, extra_fps,
+                        seed, epoch, device, bar,
+                    )
+                    history.append(record)
+                    if checkpoint is not None:
+                        self._save_checkpoint(
+                            checkpoint, signature, seed, module, optimizer, epoch + 1, history
+                        )
+            finally:
+                if bar is not None:
+                    bar.close()
+        module.eval()
+        self.module_ = module
+        self.loss_history_ = history
+        self.n_epochs_ = len(history)
+        return self
+
+    def _base_seed(self) -> int:
+        rs = self.random_state
+        if rs is None:
+            return int(np.random.default_rng().integers(2**62))
+        if isinstance(rs, Integral):
+            return int(rs)
+        return int(rs.randint(2**31 - 1))  # a RandomState instance
+
+    def _build_module(self) -> InfoAlignModel:
+        return InfoAlignModel(
+            self.decoder_dims_, num_layers=self.num_layers, hidden_dim=self.hidden_dim,
+            latent_dim=self.latent_dim, dropout=self.dropout, readout=self.readout,
+            decoder_dropout=self.dropout,
+        )
+
+    def _training_molecules(self, graph, X):
+        """Graph molecules (walk from their node) then X's molecules not in the graph."""
+        smiles = list(graph.molecule_smiles)
+        starts = np.asarray(graph.molecule_nodes, dtype=np.int64)
+        graphs, valid = featurize_graphs(smiles, errors="nan", n_jobs=self.n_jobs)
+        if not valid.all():
+            warnings.warn(
+                f"{int((~valid).sum())} molecule node(s) of the context graph have SMILES RDKit "
+                "cannot parse; they are left out of pretraining.", stacklevel=3,
+            )
+        keep = np.flatnonzero(valid)
+        mol_graphs = [graphs[i] for i in keep]
+        starts = starts[keep]
+        extra_fps = np.zeros((0, 0), dtype=np.float32)
+        if X is not None:
+            items = check_molecule_input(X)
+            x_graphs, x_valid = featurize_graphs(items, errors=self.errors, n_jobs=self.n_jobs)
+            if not x_valid.all():
+                warnings.warn(
+                    f"{int((~x_valid).sum())} invalid molecule(s) in X are skipped in fit "
+                    "(errors='nan').", stacklevel=3,
+                )
+            ok = np.flatnonzero(x_valid)
+            in_graph = np.asarray(graph.molecule_index([items[i] for i in ok])) >= 0
+            new = ok[~in_graph]
+            # one entry per distinct new molecule: duplicates would weigh some molecules twice
+            _, first = np.unique([str(items[i]) for i in new], return_index=True) if len(new) else ([], [])
+            new = new[np.sort(np.asarray(first, dtype=np.int64))]
+            if len(new) and "fingerprint" in graph.modalities:
+                fp_block = graph.feature_block("fingerprint")
+                radius = int(getattr(graph, "fingerprint_radius", 2))
+                extra_fps = morgan_fingerprints(
+                    [items[i] for i in new], radius=radius, n_bits=fp_block.values.shape[1]
+                )
+            mol_graphs += [x_graphs[i] for i in new]
+            starts = np.concatenate([starts, np.full(len(new), -1, dtype=np.int64)])
+        if len(mol_graphs) < 2:
+            raise ValueError(
+                f"Pretraining needs at least 2 valid molecules, got {len(mol_graphs)}."
+            )
+        return starts, mol_graphs, extra_fps
+
+    def _n_batches(self, n: int) -> int:
+        full, rest = divmod(n, self.batch_size)
+        # a last batch of one molecule cannot be batch-normalised: it joins no step
+        return full + (1 if rest > 1 else 0)
+
+    def _run_epoch(self, module, optimizer, graph, blocks, start_nodes, mol_graphs, extra_fps,
+                   seed, epoch, device, bar) -> dict:
+        module.train()
+        rng = np.random.default_rng(_seed_for(seed, epoch, 1))
+        torch.manual_seed(_seed_for(seed, epoch, 2))
+        order = rng.permutation(len(mol_graphs))
+        n_graph_mols = int((start_nodes >= 0).sum())
+        sums = dict.fromkeys((*self.modalities_, "kl", "loss"), 0.0)
+        counts = dict.fromkeys(sums, 0)
+        started = time.perf_counter()
+        for b in range(self._n_batches(len(order))):
+            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+            batch = collate_graphs([mol_graphs[i] for i in idx]).to(device)
+            starts = start_nodes[idx]
+            on_graph = np.flatnonzero(starts >= 0)
+            nodes = np.full((len(idx), self.walk_length + 1), -1, dtype=np.int64)
+            weights = np.zeros((len(idx), self.walk_length + 1), dtype=np.float32)
+            if len(on_graph):
+                walk_nodes, walk_weights = graph.random_walks(
+                    starts[on_graph], self.walk_length, random_state=rng
+                )
+                nodes[on_graph] = walk_nodes
+                weights[on_graph] = walk_weights
+            mu, sigma = module(batch)
+            terms = {}
+            for m in self.modalities_:
+                term = self._modality_term(
+                    module, m, blocks[m], mu, nodes, weights, idx, n_graph_mols, extra_fps, device
+                )
+                if term is not None:
+                    terms[m] = term
+            kl = kl_to_standard_normal(mu, sigma)
+            loss = self.beta * kl + sum(terms.values(), torch.zeros((), device=device))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            for name, value in (*terms.items(), ("kl", kl), ("loss", loss)):
+                sums[name] += float(value.detach())
+                counts[name] += 1
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(
+                    {"epoch": epoch + 1, **{k: f"{sums[k] / counts[k]:.4f}" for k in sums if counts[k]}},
+                    refresh=False,
+                )
+        record = {"epoch": epoch + 1}
+        record.update({k: (sums[k] / counts[k] if counts[k] else float("nan")) for k in sums})
+        record["seconds"] = time.perf_counter() - started
+        return record
+
+    def _modality_term(self, module, modality, block, mu, nodes, weights, idx, n_graph_mols,
+                       extra_fps, device):
+        rows = np.where(nodes >= 0, block.rows[np.clip(nodes, 0, None)], -1)
+        hit_mol, hit_step = np.nonzero(rows >= 0)
+        targets = block.values[rows[hit_mol, hit_step]]
+        w = weights[hit_mol, hit_step]
+        if modality == "fingerprint" and extra_fps.size:
+            extra = np.flatnonzero(idx >= n_graph_mols)
+            if len(extra):
+                hit_mol = np.concatenate([hit_mol, extra])
+                targets = np.concatenate([targets, extra_fps[idx[extra] - n_graph_mols]])
+                w = np.concatenate([w, np.ones(len(extra), dtype=np.float32)])
+        if len(hit_mol) == 0:
+            return None
+        logits = module.decoders[modality](mu)[torch.from_numpy(hit_mol).to(device)]
+        return modality_loss(
+            logits,
+            torch.from_numpy(np.ascontiguousarray(targets, dtype=np.float32)).to(device),
+            torch.from_numpy(w.astype(np.float32)).to(device),
+        )
+
+    # ------------------------------------------------------------ checkpoints
+    def _checkpoint_path(self) -> Path | None:
+        if self.checkpoint_dir is None:
+            return None
+        return Path(self.checkpoint_dir) / CHECKPOINT_NAME
+
+    def _training_signature(self, graph, has_x, start_nodes, extra_fps) -> str:
+        """What a checkpoint must match to be resumed (everything but max_epochs and verbosity)."""
+        params = self.get_params(deep=False)
+        for name in ("context_graph", "max_epochs", "verbose", "n_jobs", "checkpoint_dir", "device", "errors"):
+            params.pop(name)
+        if not (params["random_state"] is None or isinstance(params["random_state"], Integral)):
+            params["random_state"] = "RandomState"
+        payload = json.dumps(
+            {"params": params, "graph": graph.content_hash, "has_x": has_x,
+             "starts": hashlib.sha256(start_nodes.tobytes()).hexdigest(),
+             "extra": hashlib.sha256(np.ascontiguousarray(extra_fps).tobytes()).hexdigest()},
+            sort_keys=True, default=str,
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def _save_checkpoint(self, path, signature, seed, module, optimizer, epochs_done, history):
+        with atomic_file(path) as fh:
+            torch.save(
+                {"signature": signature, "seed": seed, "epochs_done": epochs_done, "history": history,
+                 "model": module.state_dict(), "optimizer": optimizer.state_dict()},
+                fh,
+            )
+
+    def _load_checkpoint(self, path, signature, module, optimizer, device):
+        try:
+            state = torch.load(path, map_location=device, weights_only=True)
+        except Exception as exc:  # a torn or foreign file: say which and why
+            raise ValueError(f"Cannot read the pretraining checkpoint {path}: {exc}") from exc
+        if state.get("signature") != signature:
+            raise ValueError(
+                f"The checkpoint in {path.parent} was written for other settings, graph or "
+                "molecules; remove it or choose another checkpoint_dir."
+            )
+        module.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        # the stored seed continues the interrupted run, even when random_state is None
+        return int(state["epochs_done"]), list(state["history"]), int(state["seed"])
+
+    # ------------------------------------------------------------- transform
+    @property
+    def _n_features_out(self):
+        return self.latent_dim
+
+    def _encode(self, X, desc: str) -> tuple[np.ndarray, np.ndarray]:
+        """mu of every input (NaN rows where invalid) and the validity mask."""
+        check_is_fitted(self, "module_")
+        items = check_molecule_input(X)
+        device = resolve_device(self.device)
+        module = self.module_.to(device).eval()
+        out = np.full((len(items), self.latent_dim), np.nan, dtype=np.float32)
+        valid = np.zeros(len(items), dtype=bool)
+        chunk = self.batch_size * 8
+        starts = list(range(0, len(items), chunk))
+        bar_opts = progress_options(self.verbose, desc)
+        bar = tqdm(total=len(items), **bar_opts) if bar_opts is not None else None
+
+        def featurize(start):
+            return featurize_graphs(items[start:start + chunk], errors="nan", n_jobs=self.n_jobs)
+
+        # featurise the next chunk in a thread while the encoder runs on this one
+        with ThreadPoolExecutor(max_workers=1) as pool, torch.inference_mode():
+            pending = pool.submit(featurize, starts[0])
+            for k, start in enumerate(starts):
+                graphs, ok = pending.result()
+                if k + 1 < len(starts):
+                    pending = pool.submit(featurize, starts[k + 1])
+                valid[start:start + len(ok)] = ok
+                good = np.flatnonzero(ok)
+                for b in range(0, len(good), self.batch_size):
+                    sel = good[b:b + self.batch_size]
+                    mu, _ = module(collate_graphs([graphs[i] for i in sel]).to(device))
+                    out[start + sel] = mu.float().cpu().numpy()
+                if bar is not None:
+                    bar.update(len(ok))
+        if bar is not None:
+            bar.close()
+        from .chem.molecules import raise_or_mask_invalid
+
+        raise_or_mask_invalid(items, valid, self.errors)
+        return out, valid
+
+    def transform(self, X):
+        """Representations (mu) of X: float32 array of shape (n_molecules, latent_dim)."""
+        return self._encode(X, "embedding molecules")[0]
+
+    def decode(self, X, modality: str = "morphology", as_frame: bool = False):
+        """Predicted profile of each molecule for one modality, in the graph's raw units.
+
+        Decoder probabilities in [0, 1] are mapped back through the min-max bounds of the
+        graph's feature block (for the binary fingerprint block: bit probabilities).
+        """
+        check_is_fitted(self, "module_")
+        if modality not in self.modalities_:
+            raise ValueError(f"Unknown modality {modality!r}; this model decodes {list(self.modalities_)}.")
+        mu, valid = self._encode(X, f"decoding {modality}")
+        bounds = self.feature_bounds_[modality]
+        out = np.full((len(mu), self.decoder_dims_[modality]), np.nan, dtype=np.float32)
+        device = resolve_device(self.device)
+        module = self.module_.to(device).eval()
+        with torch.inference_mode():
+            rows = np.flatnonzero(valid)
+            for b in range(0, len(rows), self.batch_size):
+                sel = rows[b:b + self.batch_size]
+                z = torch.from_numpy(mu[sel]).to(device)
+                out[sel] = torch.sigmoid(module.decoders[modality](z)).float().cpu().numpy()
+        if not bounds["binary"]:
+            out = bounds["lower"] + out * (bounds["upper"] - bounds["lower"])
+        if as_frame:
+            return pd.DataFrame(out, columns=bounds["columns"])
+        return out
+
+    # ------------------------------------------------------------ persistence
+    def _config(self) -> dict:
+        params = self.get_params(deep=False)
+        params.pop("context_graph")
+        params["checkpoint_dir"] = None if params["checkpoint_dir"] is None else str(params["checkpoint_dir"])
+        if not (params["random_state"] is None or isinstance(params["random_state"], Integral)):
+            params["random_state"] = None
+        return {
+            "params": params,
+            "modalities": list(self.modalities_),
+            "decoder_dims": self.decoder_dims_,
+            "feature_bounds": {
+                m: {"lower": b["lower"].tolist(), "upper": b["upper"].tolist(),
+                    "columns": b["columns"], "binary": b["binary"]}
+                for m, b in self.feature_bounds_.items()
+            },
+            "graph_reference": {"path": self.graph_reference_.path,
+                                "content_hash": self.graph_reference_.content_hash},
+            "loss_history": self.loss_history_,
+            "n_training_molecules": self.n_training_molecules_,
+        }
+
+    def _restore(self, config: dict, state_dict: dict) -> None:
+        self.modalities_ = tuple(config["modalities"])
+        self.decoder_dims_ = {m: int(d) for m, d in config["decoder_dims"].items()}
+        self.feature_bounds_ = {
+            m: {"lower": np.asarray(b["lower"], dtype=np.float32),
+                "upper": np.asarray(b["upper"], dtype=np.float32),
+                "columns": list(b["columns"]), "binary": bool(b["binary"])}
+            for m, b in config["feature_bounds"].items()
+        }
+        ref = config["graph_reference"]
+        self.graph_reference_ = GraphReference(ref["path"], ref["content_hash"])
+        self.loss_history_ = list(config["loss_history"])
+        self.n_epochs_ = len(self.loss_history_)
+        self.n_training_molecules_ = int(config["n_training_molecules"])
+        module = self._build_module()
+        module.load_state_dict(state_dict)
+        self.module_ = module.eval()
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        graph = state.get("context_graph")
+        if graph is not None and not isinstance(graph, (str, os.PathLike, GraphReference)):
+            # the graph's feature matrices stay out of the pickle: keep where to find it
+            state["context_graph"] = GraphReference(
+                None if graph.source_path is None else str(graph.source_path), graph.content_hash
+            )
+        if "module_" in state:
+            module = state.pop("module_")
+            state["_module_state"] = {k: v.detach().cpu() for k, v in module.state_dict().items()}
+        return state
+
+    def __setstate__(self, state):
+        module_state = state.pop("_module_state", None)
+        self.__dict__.update(state)
+        if module_state is not None:
+            module = self._build_module()
+            module.load_state_dict(module_state)
+            self.module_ = module.eval()
+
+    def save_pretrained(self, directory) -> Path:
+        """Write ``config.json`` and ``weights.pt`` (a state dict) atomically to ``directory``."""
+        check_is_fitted(self, "module_")
+        directory = Path(directory)
+        state = {k: v.detach().cpu() for k, v in self.module_.state_dict().items()}
+        with atomic_directory(directory) as tmp:
+            torch.save(state, tmp / "weights.pt")
+            digest = hashlib.sha256((tmp / "weights.pt").read_bytes()).hexdigest()
+            config = {
+                "format": "infoalign-sklearn/InfoAlignEmbedder",
+                "format_version": PRETRAINED_FORMAT_VERSION,
+                "weights_sha256": digest,
+                **self._config(),
+            }
+            (tmp / "config.json").write_text(json.dumps(config, indent=2, default=_json_default))
+        return directory
+
+    @classmethod
+    def from_pretrained(cls, directory, **overrides) -> InfoAlignEmbedder:
+        """Load an embedder written by :meth:`save_pretrained` (weights with ``weights_only``).
+
+        ``overrides`` set parameters such as ``device`` or ``batch_size``.
+        """
+        directory = Path(directory)
+        config_path, weights_path = directory / "config.json", directory / "weights.pt"
+        missing = [p.name for p in (config_path, weights_path) if not p.exists()]
+        if missing:
+            raise FileNotFoundError(f"{directory} is not a saved InfoAlignEmbedder: missing {missing}")
+        try:
+            config = json.loads(config_path.read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{config_path} is not valid JSON: {exc}") from exc
+        if config.get("format") != "infoalign-sklearn/InfoAlignEmbedder":
+            raise ValueError(f"{config_path} does not describe an InfoAlignEmbedder.")
+        if config.get("format_version", math.inf) > PRETRAINED_FORMAT_VERSION:
+            raise ValueError(
+                f"{directory} was written by a newer infoalign-sklearn (format "
+                f"{config.get('format_version')}); upgrade to load it."
+            )
+        if hashlib.sha256(weights_path.read_bytes()).hexdigest() != config.get("weights_sha256"):
+            raise ValueError(f"{weights_path} does not match its checksum in config.json (corrupted?).")
+        state_dict = torch.load(weights_path, map_location="cpu", weights_only=True)
+        ref = config["graph_reference"]
+        params = {**config["params"], **overrides}
+        params.setdefault("context_graph", GraphReference(ref["path"], ref["content_hash"]))
+        embedder = cls(**params)
+        embedder._restore(config, state_dict)
+        return embedder
+
+    def __sklearn_tags__(self):
+        return molecule_input_tags(super().__sklearn_tags__())
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)

@@ -1,0 +1,73 @@
+"""The InfoAlign model (encoder + one decoder per modality) and its pretraining loss.
+
+Loss for a batch of molecules, each with one random walk of path weights ``w``:
+
+    loss = sum_m  L_m  +  beta * KL(q(z|x) || N(0, I))
+    L_m  = sum_{(i, v, j) observed} w_iv * BCE(decoder_m(mu_i)_j, y_vj) / #observed(m)
+
+where ``v`` runs over walk nodes of molecule ``i`` that carry modality ``m`` and ``j`` over
+that block's columns with a finite target. Dividing by the number of observed entries makes each
+modality's term a mean per entry, so a block with 1,000 columns weighs the same as one with 100,
+and a batch in which a modality is rare is not down-weighted. Entries reached with weight 0 (after
+a walk got stuck) still count in the denominator, as in the authors' code.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .encoder import GaussianEncoder
+
+
+class MLPDecoder(nn.Module):
+    """Linear -> BatchNorm -> GELU -> Dropout -> Linear (logits)."""
+
+    def __init__(self, in_dim: int, hidden_dim: int, out_dim: int, dropout: float = 0.5):
+        super().__init__()
+        self.fc1 = nn.Linear(in_dim, hidden_dim)
+        self.bn1 = nn.BatchNorm1d(hidden_dim)
+        self.act = nn.GELU()
+        self.drop1 = nn.Dropout(dropout)
+        self.fc2 = nn.Linear(hidden_dim, out_dim)
+
+    def forward(self, z):
+        return self.fc2(self.drop1(self.act(self.bn1(self.fc1(z)))))
+
+
+class InfoAlignModel(GaussianEncoder):
+    """Gaussian GIN encoder and an MLP decoder per modality (fed the mean ``mu``).
+
+    ``forward(graphs)`` gives ``(mu, sigma)``; ``decoders[modality](mu)`` gives logits.
+    """
+
+    def __init__(self, decoder_dims: dict[str, int], num_layers: int = 5, hidden_dim: int = 300,
+                 latent_dim: int = 300, dropout: float = 0.5, readout: str = "sum",
+                 decoder_dropout: float = 0.5):
+        super().__init__(num_layers, hidden_dim, latent_dim, dropout, readout)
+        self.decoders = nn.ModuleDict(
+            {m: MLPDecoder(latent_dim, 4 * latent_dim, d, decoder_dropout)
+             for m, d in decoder_dims.items()}
+        )
+
+
+def kl_to_standard_normal(mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, sigma^2) || N(0, I)) summed over dimensions, averaged over the batch."""
+    return 0.5 * (mu.pow(2) + sigma.pow(2) - 1.0 - 2.0 * torch.log(sigma)).sum(1).mean()
+
+
+def modality_loss(logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor):
+    """Weighted BCE over observed (finite) target entries, averaged per observed entry.
+
+    ``logits`` and ``targets`` are (k, d) for k (molecule, walk node) pairs, ``weights`` (k,).
+    Returns None when nothing is observed.
+    """
+    observed = torch.isfinite(targets)
+    count = observed.sum()
+    if count == 0:
+        return None
+    safe_targets = torch.where(observed, targets, torch.zeros_like(targets))
+    per_entry = F.binary_cross_entropy_with_logits(logits, safe_targets, reduction="none")
+    per_entry = per_entry * weights.unsqueeze(1) * observed
+    return per_entry.sum() / count
