@@ -11,27 +11,26 @@ checkpoints and a pickle that holds CPU weights, so a model trained on a GPU loa
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import os
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
-from ._io import atomic_directory, atomic_file
+from ._io import atomic_file
 from ._parallel import progress_options
-from .base import MOLECULE_PARAMETER_CONSTRAINTS, molecule_input_tags
+from ._torch_base import GraphReference, GraphTrainedEmbedder, _seed_for, resolve_device
+from .base import MOLECULE_PARAMETER_CONSTRAINTS
 from .chem.fingerprints import morgan_fingerprints
 from .chem.graphs import collate_graphs, featurize_graphs
 from .chem.molecules import check_molecule_input
@@ -41,46 +40,7 @@ PRETRAINED_FORMAT_VERSION = 1
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
-@dataclass(frozen=True)
-class GraphReference:
-    """Where a fitted embedder's context graph lives: its saved path and content hash.
-
-    A pickled embedder keeps this instead of the graph's (possibly GB-sized) feature matrices.
-    """
-
-    path: str | None
-    content_hash: str
-
-    def load(self):
-        from .graph import ContextGraph
-
-        if self.path is None:
-            raise ValueError(
-                "This embedder was fitted on a context graph that was never saved, so the graph "
-                "cannot be reloaded; pass context_graph=<ContextGraph or saved path> to refit."
-            )
-        graph = ContextGraph.load(self.path)
-        if graph.content_hash != self.content_hash:
-            raise ValueError(
-                f"The context graph at {self.path} has changed since the embedder was fitted "
-                f"(hash {graph.content_hash[:12]} != {self.content_hash[:12]})."
-            )
-        return graph
-
-
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; anything else as torch understands it."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-def _seed_for(*keys: int) -> int:
-    """A 63-bit seed derived from integers, identical across processes and platforms."""
-    return int(np.random.SeedSequence(list(keys)).generate_state(1, np.uint64)[0] >> 1)
-
-
-class InfoAlignEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class InfoAlignEmbedder(GraphTrainedEmbedder):
     """Molecular representations pretrained on a cellular context graph (InfoAlign).
 
     ``fit`` pretrains a GIN encoder so that, from a molecule alone, decoders recover the
@@ -193,26 +153,6 @@ class InfoAlignEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         self.checkpoint_dir = checkpoint_dir
 
     # ------------------------------------------------------------------ fit
-    def _resolve_graph(self):
-        graph = self.context_graph
-        if graph is None:
-            raise ValueError(
-                "InfoAlignEmbedder.fit needs a context graph: pass context_graph=ContextGraph "
-                "(or the directory of a saved one). To use pretrained weights without refitting, "
-                "load them with InfoAlignEmbedder.from_pretrained(dir)."
-            )
-        if isinstance(graph, GraphReference):
-            return graph.load()
-        if isinstance(graph, (str, os.PathLike)):
-            from .graph import ContextGraph
-
-            return ContextGraph.load(graph)
-        if hasattr(graph, "feature_block") and hasattr(graph, "random_walks"):
-            return graph
-        raise TypeError(
-            f"context_graph must be a ContextGraph or a path to a saved one, got {type(graph).__name__}"
-        )
-
     def fit(self, X=None, y=None):
         """Pretrain on the graph's molecules, plus the molecules of X when given.
 
@@ -285,14 +225,6 @@ class InfoAlignEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         self.n_epochs_ = len(history)
         return self
 
-    def _base_seed(self) -> int:
-        rs = self.random_state
-        if rs is None:
-            return int(np.random.default_rng().integers(2**62))
-        if isinstance(rs, Integral):
-            return int(rs)
-        return int(rs.randint(2**31 - 1))  # a RandomState instance
-
     def _build_module(self) -> InfoAlignModel:
         return InfoAlignModel(
             self.decoder_dims_, num_layers=self.num_layers, hidden_dim=self.hidden_dim,
@@ -341,11 +273,6 @@ class InfoAlignEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                 f"Pretraining needs at least 2 valid molecules, got {len(mol_graphs)}."
             )
         return starts, mol_graphs, extra_fps
-
-    def _n_batches(self, n: int) -> int:
-        full, rest = divmod(n, self.batch_size)
-        # a last batch of one molecule cannot be batch-normalised: it joins no step
-        return full + (1 if rest > 1 else 0)
 
     def _run_epoch(self, module, optimizer, graph, blocks, start_nodes, mol_graphs, extra_fps,
                    seed, epoch, device, bar) -> dict:
@@ -462,52 +389,23 @@ class InfoAlignEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         # the stored seed continues the interrupted run, even when random_state is None
         return int(state["epochs_done"]), list(state["history"]), int(state["seed"])
 
-    # ------------------------------------------------------------- transform
-    @property
-    def _n_features_out(self):
-        return self.latent_dim
-
-    def _encode(self, X, desc: str) -> tuple[np.ndarray, np.ndarray]:
-        """mu of every input (NaN rows where invalid) and the validity mask."""
+    # ------------------------------------------------------------- decoding
+    def decode_logits(self, X, modality: str = "morphology") -> np.ndarray:
+        """Decoder logits of each molecule for one modality: float32 (n, d), NaN rows where
+        the molecule is invalid (``errors="nan"``)."""
         check_is_fitted(self, "module_")
-        items = check_molecule_input(X)
+        if modality not in self.modalities_:
+            raise ValueError(f"Unknown modality {modality!r}; this model decodes {list(self.modalities_)}.")
+        mu, valid = self._encode(X, f"decoding {modality}")
+        out = np.full((len(mu), self.decoder_dims_[modality]), np.nan, dtype=np.float32)
         device = resolve_device(self.device)
-        module = self.module_.to(device).eval()
-        out = np.full((len(items), self.latent_dim), np.nan, dtype=np.float32)
-        valid = np.zeros(len(items), dtype=bool)
-        chunk = self.batch_size * 8
-        starts = list(range(0, len(items), chunk))
-        bar_opts = progress_options(self.verbose, desc)
-        bar = tqdm(total=len(items), **bar_opts) if bar_opts is not None else None
-
-        def featurize(start):
-            return featurize_graphs(items[start:start + chunk], errors="nan", n_jobs=self.n_jobs)
-
-        # featurise the next chunk in a thread while the encoder runs on this one
-        with ThreadPoolExecutor(max_workers=1) as pool, torch.inference_mode():
-            pending = pool.submit(featurize, starts[0])
-            for k, start in enumerate(starts):
-                graphs, ok = pending.result()
-                if k + 1 < len(starts):
-                    pending = pool.submit(featurize, starts[k + 1])
-                valid[start:start + len(ok)] = ok
-                good = np.flatnonzero(ok)
-                for b in range(0, len(good), self.batch_size):
-                    sel = good[b:b + self.batch_size]
-                    mu, _ = module(collate_graphs([graphs[i] for i in sel]).to(device))
-                    out[start + sel] = mu.float().cpu().numpy()
-                if bar is not None:
-                    bar.update(len(ok))
-        if bar is not None:
-            bar.close()
-        from .chem.molecules import raise_or_mask_invalid
-
-        raise_or_mask_invalid(items, valid, self.errors)
-        return out, valid
-
-    def transform(self, X):
-        """Representations (mu) of X: float32 array of shape (n_molecules, latent_dim)."""
-        return self._encode(X, "embedding molecules")[0]
+        decoder = self.module_.to(device).eval().decoders[modality]
+        with torch.inference_mode():
+            rows = np.flatnonzero(valid)
+            for b in range(0, len(rows), self.batch_size):
+                sel = rows[b:b + self.batch_size]
+                out[sel] = decoder(torch.from_numpy(mu[sel]).to(device)).float().cpu().numpy()
+        return out
 
     def decode(self, X, modality: str = "morphology", as_frame: bool = False):
         """Predicted profile of each molecule for one modality, in the graph's raw units.
@@ -515,20 +413,9 @@ class InfoAlignEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         Decoder probabilities in [0, 1] are mapped back through the min-max bounds of the
         graph's feature block (for the binary fingerprint block: bit probabilities).
         """
-        check_is_fitted(self, "module_")
-        if modality not in self.modalities_:
-            raise ValueError(f"Unknown modality {modality!r}; this model decodes {list(self.modalities_)}.")
-        mu, valid = self._encode(X, f"decoding {modality}")
+        logits = self.decode_logits(X, modality)
+        out = (1.0 / (1.0 + np.exp(-logits.astype(np.float64)))).astype(np.float32)
         bounds = self.feature_bounds_[modality]
-        out = np.full((len(mu), self.decoder_dims_[modality]), np.nan, dtype=np.float32)
-        device = resolve_device(self.device)
-        module = self.module_.to(device).eval()
-        with torch.inference_mode():
-            rows = np.flatnonzero(valid)
-            for b in range(0, len(rows), self.batch_size):
-                sel = rows[b:b + self.batch_size]
-                z = torch.from_numpy(mu[sel]).to(device)
-                out[sel] = torch.sigmoid(module.decoders[modality](z)).float().cpu().numpy()
         if not bounds["binary"]:
             out = bounds["lower"] + out * (bounds["upper"] - bounds["lower"])
         if as_frame:
@@ -575,42 +462,30 @@ class InfoAlignEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         module.load_state_dict(state_dict)
         self.module_ = module.eval()
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        graph = state.get("context_graph")
-        if graph is not None and not isinstance(graph, (str, os.PathLike, GraphReference)):
-            # the graph's feature matrices stay out of the pickle: keep where to find it
-            state["context_graph"] = GraphReference(
-                None if graph.source_path is None else str(graph.source_path), graph.content_hash
-            )
-        if "module_" in state:
-            module = state.pop("module_")
-            state["_module_state"] = {k: v.detach().cpu() for k, v in module.state_dict().items()}
-        return state
-
-    def __setstate__(self, state):
-        module_state = state.pop("_module_state", None)
-        self.__dict__.update(state)
-        if module_state is not None:
-            module = self._build_module()
-            module.load_state_dict(module_state)
-            self.module_ = module.eval()
-
     def save_pretrained(self, directory) -> Path:
-        """Write ``config.json`` and ``weights.pt`` (a state dict) atomically to ``directory``."""
+        """Write ``weights.pt`` (a state dict) and ``config.json`` to ``directory``.
+
+        Each file is replaced atomically, weights first; the config carries the weights'
+        checksum, so a crash between the two leaves a directory that refuses to load rather
+        than one that loads mismatched parts. Other files in the directory are left alone.
+        """
         check_is_fitted(self, "module_")
         directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu() for k, v in self.module_.state_dict().items()}
-        with atomic_directory(directory) as tmp:
-            torch.save(state, tmp / "weights.pt")
-            digest = hashlib.sha256((tmp / "weights.pt").read_bytes()).hexdigest()
-            config = {
-                "format": "infoalign-sklearn/InfoAlignEmbedder",
-                "format_version": PRETRAINED_FORMAT_VERSION,
-                "weights_sha256": digest,
-                **self._config(),
-            }
-            (tmp / "config.json").write_text(json.dumps(config, indent=2, default=_json_default))
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        payload = buffer.getvalue()
+        with atomic_file(directory / "weights.pt") as fh:
+            fh.write(payload)
+        config = {
+            "format": "infoalign-sklearn/InfoAlignEmbedder",
+            "format_version": PRETRAINED_FORMAT_VERSION,
+            "weights_sha256": hashlib.sha256(payload).hexdigest(),
+            **self._config(),
+        }
+        with atomic_file(directory / "config.json", "w") as fh:
+            fh.write(json.dumps(config, indent=2, default=_json_default))
         return directory
 
     @classmethod
@@ -644,10 +519,6 @@ class InfoAlignEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         embedder = cls(**params)
         embedder._restore(config, state_dict)
         return embedder
-
-    def __sklearn_tags__(self):
-        return molecule_input_tags(super().__sklearn_tags__())
-
 
 def _json_default(value):
     if isinstance(value, np.generic):

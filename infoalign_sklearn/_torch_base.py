@@ -1,0 +1,223 @@
+"""Shared machinery of the torch-backed molecule embedders (private).
+
+Everything here is what :class:`~infoalign_sklearn.embedders.InfoAlignEmbedder` does around its
+model, factored out so that other embedders trained on a context graph (the contrastive
+baseline) behave the same way: the graph argument and its reference, seeds, chunked
+``transform`` with featurisation overlapped with the forward passes, a pickle that holds CPU
+weights and no graph matrices, and min-max scaling of profiles with the bounds kept at fit.
+
+Subclasses provide ``_build_module()`` (a module whose ``forward(batch)`` returns
+``(embedding, ...)``), ``latent_dim``, ``batch_size``, ``device``, ``errors``, ``n_jobs``,
+``verbose`` and ``random_state``, and set ``module_`` in ``fit``.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+from tqdm.auto import tqdm
+
+from ._parallel import progress_options
+from .base import molecule_input_tags
+from .chem.graphs import collate_graphs, featurize_graphs
+from .chem.molecules import check_molecule_input, raise_or_mask_invalid
+
+
+@dataclass(frozen=True)
+class GraphReference:
+    """Where a fitted embedder's context graph lives: its saved path and content hash.
+
+    A pickled embedder keeps this instead of the graph's (possibly GB-sized) feature matrices.
+    """
+
+    path: str | None
+    content_hash: str
+
+    def load(self):
+        from .graph import ContextGraph
+
+        if self.path is None:
+            raise ValueError(
+                "This embedder was fitted on a context graph that was never saved, so the graph "
+                "cannot be reloaded; pass context_graph=<ContextGraph or saved path> to refit."
+            )
+        graph = ContextGraph.load(self.path)
+        if graph.content_hash != self.content_hash:
+            raise ValueError(
+                f"The context graph at {self.path} has changed since the embedder was fitted "
+                f"(hash {graph.content_hash[:12]} != {self.content_hash[:12]})."
+            )
+        return graph
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else as torch understands it."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def _seed_for(*keys: int) -> int:
+    """A 63-bit seed derived from integers, identical across processes and platforms."""
+    return int(np.random.SeedSequence(list(keys)).generate_state(1, np.uint64)[0] >> 1)
+
+
+class GraphTrainedEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Base of sklearn transformers whose torch encoder is trained on a ContextGraph."""
+
+    # ------------------------------------------------------------------ fit helpers
+    def _resolve_graph(self):
+        graph = self.context_graph
+        name = type(self).__name__
+        if graph is None:
+            raise ValueError(
+                f"{name}.fit needs a context graph: pass context_graph=ContextGraph (or the "
+                "directory of a saved one). To use pretrained weights without refitting, load "
+                f"them with {name}.from_pretrained(dir) where available."
+            )
+        if isinstance(graph, GraphReference):
+            return graph.load()
+        if isinstance(graph, (str, os.PathLike)):
+            from .graph import ContextGraph
+
+            return ContextGraph.load(graph)
+        if hasattr(graph, "feature_block") and hasattr(graph, "random_walks"):
+            return graph
+        raise TypeError(
+            f"context_graph must be a ContextGraph or a path to a saved one, got {type(graph).__name__}"
+        )
+
+    def _base_seed(self) -> int:
+        rs = self.random_state
+        if rs is None:
+            return int(np.random.default_rng().integers(2**62))
+        if isinstance(rs, Integral):
+            return int(rs)
+        return int(rs.randint(2**31 - 1))  # a RandomState instance
+
+    def _n_batches(self, n: int) -> int:
+        full, rest = divmod(n, self.batch_size)
+        # a last batch of one molecule cannot be batch-normalised: it joins no step
+        return full + (1 if rest > 1 else 0)
+
+    # ------------------------------------------------------------- transform
+    @property
+    def _n_features_out(self):
+        return self.latent_dim
+
+    def _encode(self, X, desc: str) -> tuple[np.ndarray, np.ndarray]:
+        """Embedding of every input (NaN rows where invalid) and the validity mask."""
+        check_is_fitted(self, "module_")
+        items = check_molecule_input(X)
+        device = resolve_device(self.device)
+        module = self.module_.to(device).eval()
+        out = np.full((len(items), self.latent_dim), np.nan, dtype=np.float32)
+        valid = np.zeros(len(items), dtype=bool)
+        chunk = self.batch_size * 8
+        starts = list(range(0, len(items), chunk))
+        bar_opts = progress_options(self.verbose, desc)
+        bar = tqdm(total=len(items), **bar_opts) if bar_opts is not None else None
+
+        def featurize(start):
+            return featurize_graphs(items[start:start + chunk], errors="nan", n_jobs=self.n_jobs)
+
+        # featurise the next chunk in a thread while the encoder runs on this one
+        with ThreadPoolExecutor(max_workers=1) as pool, torch.inference_mode():
+            pending = pool.submit(featurize, starts[0]) if starts else None
+            for k, start in enumerate(starts):
+                graphs, ok = pending.result()
+                if k + 1 < len(starts):
+                    pending = pool.submit(featurize, starts[k + 1])
+                valid[start:start + len(ok)] = ok
+                good = np.flatnonzero(ok)
+                for b in range(0, len(good), self.batch_size):
+                    sel = good[b:b + self.batch_size]
+                    embedding = module(collate_graphs([graphs[i] for i in sel]).to(device))[0]
+                    out[start + sel] = embedding.float().cpu().numpy()
+                if bar is not None:
+                    bar.update(len(ok))
+        if bar is not None:
+            bar.close()
+        raise_or_mask_invalid(items, valid, self.errors)
+        return out, valid
+
+    def transform(self, X) -> np.ndarray:
+        """Embeddings of X: float32 array of shape (n_molecules, latent_dim)."""
+        return self._encode(X, "embedding molecules")[0]
+
+    # ------------------------------------------------------------ persistence
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        graph = state.get("context_graph")
+        if graph is not None and not isinstance(graph, (str, os.PathLike, GraphReference)):
+            # the graph's feature matrices stay out of the pickle: keep where to find it
+            state["context_graph"] = GraphReference(
+                None if graph.source_path is None else str(graph.source_path), graph.content_hash
+            )
+        if "module_" in state:
+            module = state.pop("module_")
+            state["_module_state"] = {k: v.detach().cpu() for k, v in module.state_dict().items()}
+        return state
+
+    def __setstate__(self, state):
+        module_state = state.pop("_module_state", None)
+        self.__dict__.update(state)
+        if module_state is not None:
+            module = self._build_module()
+            module.load_state_dict(module_state)
+            self.module_ = module.eval()
+
+    def __sklearn_tags__(self):
+        return molecule_input_tags(super().__sklearn_tags__())
+
+
+def feature_bounds_of(block) -> dict:
+    """What a fitted embedder keeps of a feature block to scale new profiles like the graph."""
+    return {
+        "lower": np.asarray(block.lower, dtype=np.float32),
+        "upper": np.asarray(block.upper, dtype=np.float32),
+        "columns": [str(c) for c in block.columns],
+        "binary": bool(block.binary),
+    }
+
+
+def scale_profiles(profiles, bounds: dict, modality: str = "profiles") -> np.ndarray:
+    """Raw-unit profiles -> float32 (n, d) in [0, 1] with the graph's min-max bounds.
+
+    The same rule as the graph builders: ``(x - lower) / (upper - lower)`` with constant
+    columns mapped to 0, clipped to [0, 1] (new profiles may fall outside the graph's range),
+    NaN kept. A DataFrame is aligned to the fitted columns by name; an array must have them in
+    order. Binary blocks (fingerprints) are returned as they are.
+    """
+    columns = list(bounds["columns"])
+    if isinstance(profiles, pd.DataFrame):
+        missing = [c for c in columns if c not in profiles.columns]
+        if missing:
+            raise ValueError(
+                f"{len(missing)} {modality} column(s) the model was fitted on are missing from "
+                f"the profiles, e.g. {missing[:5]}."
+            )
+        profiles = profiles[columns]
+    values = np.array(profiles, dtype=np.float32, copy=True)
+    if values.ndim == 1:
+        values = values[None, :]
+    if values.ndim != 2 or values.shape[1] != len(columns):
+        raise ValueError(
+            f"{modality} profiles must have shape (n, {len(columns)}), got {np.shape(profiles)}."
+        )
+    if bounds["binary"]:
+        return values
+    lower = np.asarray(bounds["lower"], dtype=np.float32)
+    span = np.asarray(bounds["upper"], dtype=np.float32) - lower
+    safe_span = np.where(span > 0, span, np.float32(1))
+    with np.errstate(invalid="ignore"):
+        values = (values - lower) / safe_span
+    return np.clip(values, 0.0, 1.0)

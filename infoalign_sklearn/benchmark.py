@@ -1,0 +1,289 @@
+"""The paper's evaluation protocol as functions: representations x models x splits -> scores.
+
+Representations are computed once for all molecules (they are frozen: fingerprints, or
+embedders pretrained beforehand) and indexed per split; models are fitted on the training part,
+early-stopped on the validation part where they can be, and scored per task on the test part.
+Results are tidy (one row per representation x model x split x task), so any table can be
+derived from them; :func:`summarize` derives the paper's.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from .metrics import AUC_THRESHOLDS, per_task_mae, per_task_roc_auc
+
+MODEL_NAMES = ("mlp", "rf", "gp")
+
+
+def infer_task(y) -> str:
+    """``"classification"`` when every measured label is 0 or 1, else ``"regression"``."""
+    values = np.asarray(y, dtype=float)
+    values = values[~np.isnan(values)]
+    return "classification" if values.size and np.isin(values, (0.0, 1.0)).all() else "regression"
+
+
+def make_model(name: str, task: str, *, binary_features: bool, random_state: int = 0,
+               n_jobs: int | None = None, max_epochs: int = 100):
+    """The paper's downstream models by name: ``"mlp"``, ``"rf"`` or ``"gp"``.
+
+    ``mlp``: :class:`MultiTaskMLPClassifier` / ``Regressor`` (one hidden layer of 1,200, early
+    stopping on the validation set). ``rf``: a random forest per task. ``gp``: a Gaussian
+    process per task, with the Tanimoto kernel on binary fingerprints and an RBF kernel on
+    continuous representations.
+    """
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+    from sklearn.gaussian_process import GaussianProcessClassifier, GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from .estimators import (
+        MultiTaskMLPClassifier,
+        MultiTaskMLPRegressor,
+        PerTaskEstimator,
+        TanimotoKernel,
+    )
+
+    classification = task == "classification"
+    if name == "mlp":
+        cls = MultiTaskMLPClassifier if classification else MultiTaskMLPRegressor
+        return cls(random_state=random_state, max_epochs=max_epochs)
+    if name == "rf":
+        cls = RandomForestClassifier if classification else RandomForestRegressor
+        return PerTaskEstimator(cls(n_estimators=100, random_state=random_state, n_jobs=n_jobs))
+    if name == "gp":
+        if binary_features:
+            kernel = TanimotoKernel()
+            scale = False
+        else:
+            kernel = RBF(length_scale=10.0)
+            scale = True
+        if classification:
+            gp = GaussianProcessClassifier(kernel=kernel, random_state=random_state)
+        else:
+            gp = GaussianProcessRegressor(
+                kernel=ConstantKernel() * kernel + WhiteKernel(), normalize_y=True,
+                random_state=random_state,
+            )
+        inner = make_pipeline(StandardScaler(), gp) if scale else gp
+        return PerTaskEstimator(inner, n_jobs=n_jobs)
+    raise ValueError(f"Unknown model {name!r}; choose from {MODEL_NAMES}.")
+
+
+def _fit_predict(model, X_train, y_train, X_valid, y_valid, X_test, task: str) -> np.ndarray:
+    from .estimators import MultiTaskMLPClassifier, MultiTaskMLPRegressor
+
+    y_fit = y_train if y_train.shape[1] > 1 else y_train[:, 0]
+    if isinstance(model, (MultiTaskMLPClassifier, MultiTaskMLPRegressor)) and X_valid is not None:
+        y_val = y_valid if y_valid.shape[1] > 1 else y_valid[:, 0]
+        model.fit(X_train, y_fit, X_val=X_valid, y_val=y_val)
+    else:
+        model.fit(X_train, y_fit)
+    if task == "classification":
+        out = np.asarray(model.predict_proba(X_test), dtype=float)
+        if y_train.shape[1] == 1 and out.ndim == 2 and out.shape[1] == 2:
+            out = out[:, 1]
+    else:
+        out = np.asarray(model.predict(X_test), dtype=float)
+    return out.reshape(len(X_test), -1)
+
+
+def evaluate_representations(
+    features: Mapping[str, np.ndarray],
+    y,
+    splits: Iterable[tuple],
+    *,
+    models: Sequence[str] = ("mlp", "rf"),
+    task: str = "auto",
+    task_names: Sequence[str] | None = None,
+    random_state: int = 0,
+    n_jobs: int | None = None,
+    max_epochs: int = 100,
+    verbose: int = 0,
+) -> pd.DataFrame:
+    """Score every (representation, model) on every split, per task.
+
+    Parameters
+    ----------
+    features : dict name -> array (n_molecules, n_features)
+        Representations of all molecules; rows with NaN (invalid molecules) are left out.
+    y : array-like (n_molecules,) or (n_molecules, n_tasks), NaN = not measured
+    splits : iterable of (train, valid, test) or (train, test) index arrays
+        ``valid`` may be None; the MLP then early-stops on a random part of train.
+    models : names for :func:`make_model`
+    task : "auto", "classification" or "regression"
+
+    Returns
+    -------
+    DataFrame
+        Columns ``representation, model, split, task, metric, value, seconds``; ``metric`` is
+        ``roc_auc`` (NaN where the test part of a task has one class) or ``mae``.
+    """
+    y = np.asarray(y, dtype=float)
+    y = y[:, None] if y.ndim == 1 else y
+    task = infer_task(y) if task == "auto" else task
+    names = list(task_names) if task_names is not None else [f"task{i}" for i in range(y.shape[1])]
+    metric = "roc_auc" if task == "classification" else "mae"
+    rows = []
+    for split_no, split in enumerate(splits):
+        train, valid, test = split if len(split) == 3 else (split[0], None, split[1])
+        for rep_name, X in features.items():
+            X = np.asarray(X, dtype=np.float32)
+            ok = ~np.isnan(X).any(axis=1)
+            tr, te = train[ok[train]], test[ok[test]]
+            va = None if valid is None else valid[ok[valid]]
+            binary = bool(np.isin(X[ok][: min(len(X), 500)], (0.0, 1.0)).all())
+            for model_name in models:
+                model = make_model(model_name, task, binary_features=binary,
+                                   random_state=random_state + split_no, n_jobs=n_jobs,
+                                   max_epochs=max_epochs)
+                start = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # one-class tasks in a fold: announced below
+                    pred = _fit_predict(
+                        clone(model), X[tr], y[tr], None if va is None else X[va],
+                        None if va is None else y[va], X[te], task,
+                    )
+                seconds = time.perf_counter() - start
+                per_task = per_task_roc_auc(y[te], pred) if task == "classification" else per_task_mae(y[te], pred)
+                for name, value in zip(names, np.atleast_1d(per_task)):
+                    rows.append((rep_name, model_name, split_no, name, metric, float(value), seconds))
+                if verbose:
+                    print(f"  split {split_no} {rep_name:>14s} {model_name:>4s}: "
+                          f"{metric} {np.nanmean(per_task):.4f} ({seconds:.1f}s)")
+    return pd.DataFrame(rows, columns=["representation", "model", "split", "task", "metric",
+                                       "value", "seconds"])
+
+
+def summarize(results: pd.DataFrame, thresholds: Sequence[float] = AUC_THRESHOLDS) -> pd.DataFrame:
+    """The paper's table: per representation x model, mean ± std over splits (seeds).
+
+    Classification: average AUC over scorable tasks and the share of tasks at or above each
+    threshold. Regression: MAE per endpoint and its average.
+    """
+    out = []
+    keys = [k for k in ("dataset", "representation", "model") if k in results.columns]
+    for key, group in results.groupby(keys, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        row = dict(zip(keys, key))
+        metric = group["metric"].iloc[0]
+        per_split = group.pivot_table(index="split", columns="task", values="value", dropna=False)
+        if metric == "roc_auc":
+            avg = per_split.mean(axis=1, skipna=True)
+            row["AUC mean"], row["AUC std"] = avg.mean(), avg.std(ddof=0)
+            for t in thresholds:
+                share = per_split.apply(lambda r, t=t: np.mean(r.dropna() >= t) if r.notna().any() else np.nan, axis=1)
+                row[f">{int(round(t * 100))}% mean"] = share.mean()
+            row["tasks scored"] = int(per_split.notna().sum(axis=1).mean())
+        else:
+            for task_name in per_split.columns:
+                row[f"{task_name} mean"] = per_split[task_name].mean()
+                row[f"{task_name} std"] = per_split[task_name].std(ddof=0)
+            avg = per_split.mean(axis=1, skipna=True)
+            row["MAE avg mean"], row["MAE avg std"] = avg.mean(), avg.std(ddof=0)
+        row["splits"] = per_split.shape[0]
+        row["seconds"] = group.groupby("split")["seconds"].first().sum()
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def format_table(summary: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """Collapse ``X mean`` / ``X std`` column pairs into ``X`` = ``"m ± s"`` strings."""
+    table = summary.copy()
+    for col in [c for c in table.columns if c.endswith(" mean")]:
+        base = col[: -len(" mean")]
+        std = f"{base} std"
+        if std in table.columns:
+            table[base] = [f"{m:.{digits}f} ± {s:.{digits}f}" for m, s in zip(table[col], table[std])]
+            table = table.drop(columns=[col, std])
+        else:
+            table[base] = table[col].map(lambda v: f"{v:.{digits}f}")
+            table = table.drop(columns=[col])
+    if "seconds" in table.columns:
+        table["seconds"] = table["seconds"].map(lambda v: f"{v:.1f}")
+    return table
+
+
+def run_benchmark(
+    dataset: str,
+    representations: Mapping,
+    models: Sequence[str] = ("mlp", "rf", "gp"),
+    seeds: Sequence[int] = (0, 1, 2),
+    data_dir=None,
+    *,
+    sizes: Sequence[float] = (0.6, 0.15, 0.25),
+    skip: Mapping[str, str] | None = None,
+    max_epochs: int = 100,
+    n_jobs: int | None = None,
+    verbose: int = 0,
+) -> pd.DataFrame:
+    """The paper's protocol on one benchmark set.
+
+    For each seed: a scaffold split (``sizes`` of train / validation / test, varied by the
+    seed), every representation computed for all molecules, every model fitted on train,
+    early-stopped on validation (MLP) and scored per task on test.
+
+    Parameters
+    ----------
+    dataset : str or Bunch
+        A name for :func:`~infoalign_sklearn.datasets.load_benchmark`, or a loaded Bunch with
+        ``data`` (SMILES), ``target`` and ``target_names``.
+    representations : dict name -> transformer or callable
+        A fitted (or stateless) transformer of SMILES, or ``callable(seed) -> transformer`` for
+        representations pretrained once per seed (cache them to reuse across datasets).
+    models : names from ``("mlp", "rf", "gp")``
+    seeds : ints
+    skip : dict model -> reason, optional
+        Models not run on this dataset; a row with the reason is kept in the output (``value``
+        NaN) so tables can say why a cell is empty.
+
+    Returns
+    -------
+    DataFrame
+        One row per dataset x representation x model x seed x task, columns ``dataset,
+        representation, model, seed, task, metric, value, seconds, skipped``.
+    """
+    from .datasets import load_benchmark
+    from .model_selection import scaffold_split_indices
+
+    bunch = load_benchmark(dataset, data_dir=data_dir) if isinstance(dataset, str) else dataset
+    name = dataset if isinstance(dataset, str) else getattr(bunch, "name", "dataset")
+    smiles = list(bunch.data)
+    y = np.asarray(bunch.target, dtype=float)
+    task_names = list(bunch.target_names)
+    skip = dict(skip or {})
+    run_models = [m for m in models if m not in skip]
+    frames = []
+    for seed in seeds:
+        split = scaffold_split_indices(smiles, sizes=sizes, random_state=seed)
+        features = {}
+        for rep_name, rep in representations.items():
+            transformer = rep(seed) if callable(rep) and not hasattr(rep, "transform") else rep
+            features[rep_name] = np.asarray(transformer.transform(smiles), dtype=np.float32)
+        if verbose:
+            print(f"{name} seed {seed}: train {len(split[0])}, valid {len(split[1])}, test {len(split[2])}")
+        if run_models:
+            scores = evaluate_representations(
+                features, y, [split], models=run_models, task_names=task_names,
+                random_state=seed, n_jobs=n_jobs, max_epochs=max_epochs, verbose=verbose,
+            )
+            scores["split"] = seed
+            frames.append(scores.rename(columns={"split": "seed"}))
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["representation", "model", "seed", "task", "metric", "value", "seconds"])
+    out["skipped"] = ""
+    for model, reason in skip.items():
+        if model in models:
+            for rep_name in representations:
+                out.loc[len(out)] = {"representation": rep_name, "model": model, "seed": np.nan,
+                                     "task": "", "metric": "", "value": np.nan, "seconds": 0.0,
+                                     "skipped": reason}
+    out.insert(0, "dataset", name)
+    return out

@@ -1,0 +1,787 @@
+"""NaN-aware multi-task heads for molecular representations.
+
+- :class:`MultiTaskMLPClassifier` / :class:`MultiTaskMLPRegressor`: the paper's downstream MLP on
+  skorch, with the loss restricted to measured labels;
+- :class:`PerTaskEstimator`: one clone of any scikit-learn estimator per task, fitted on the
+  rows where that task is measured;
+- :class:`TanimotoKernel`: the standard fingerprint kernel for Gaussian processes.
+
+NaN in ``y`` means "not measured" everywhere in this module.
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from joblib import Parallel, delayed
+from scipy.special import expit, softmax
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    RegressorMixin,
+    clone,
+    is_classifier,
+)
+from sklearn.dummy import DummyClassifier
+from sklearn.exceptions import DataConversionWarning
+from sklearn.gaussian_process.kernels import Kernel
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils import _safe_indexing, check_random_state, get_tags, indexable
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _num_samples,
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
+from skorch import NeuralNet
+from skorch.callbacks import EarlyStopping
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
+from skorch.utils import to_tensor
+from torch import nn
+
+__all__ = [
+    "MultiTaskMLPClassifier",
+    "MultiTaskMLPRegressor",
+    "PerTaskEstimator",
+    "TanimotoKernel",
+    "masked_loss",
+]
+
+
+class _MLPModule(nn.Module):
+    """Linear -> [BatchNorm] -> GELU -> Dropout blocks, then a linear output layer."""
+
+    def __init__(self, n_features, n_outputs, hidden_size, n_hidden_layers, dropout, batch_norm):
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = n_features
+        for _ in range(n_hidden_layers):
+            layers.append(nn.Linear(width, hidden_size))
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(hidden_size))
+            layers += [nn.GELU(), nn.Dropout(dropout)]
+            width = hidden_size
+        layers.append(nn.Linear(width, n_outputs))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, X):
+        return self.layers(X)
+
+
+def masked_loss(criterion: nn.Module, y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
+    """Apply ``criterion`` to the measured (non-NaN) entries of ``y_true`` only.
+
+    ``y_true`` of shape (batch, n_tasks) pairs with ``y_pred`` of the same shape (one output
+    per task); 1-D ``y_true`` with 2-D ``y_pred`` is a multi-class target (class indices).
+    The criterion must average (``reduction="mean"``). A batch without any measured label
+    returns a zero that still depends on ``y_pred``, so backward works.
+
+    Examples
+    --------
+    >>> import torch
+    >>> pred = torch.tensor([[0.5, 2.0], [0.5, -1.0]])
+    >>> true = torch.tensor([[1.0, float("nan")], [0.0, float("nan")]])
+    >>> float(masked_loss(torch.nn.L1Loss(), pred, true))
+    0.5
+    """
+    measured = ~torch.isnan(y_true)
+    if not measured.any():
+        return (y_pred * 0.0).sum()
+    if y_true.ndim == 1 and y_pred.ndim == 2:
+        return criterion(y_pred[measured], y_true[measured].long())
+    return criterion(y_pred[measured], y_true[measured])
+
+
+class _MaskedLossNet(NeuralNet):
+    """skorch NeuralNet whose loss never sees unmeasured (NaN) labels."""
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        y_true = to_tensor(y_true, device=self.device)
+        return masked_loss(self.criterion_, y_pred, y_true)
+
+
+def _resolve_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def _masked_accuracy(y_true, y_pred) -> float:
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    measured = ~pd.isna(y_true)
+    return float(accuracy_score(y_true[measured].ravel(), y_pred[measured].ravel()))
+
+
+def _masked_r2(y_true, y_pred) -> float:
+    y_true = np.asarray(y_true, dtype=float)
+    y_pred = np.asarray(y_pred, dtype=float)
+    if y_true.ndim == 1:
+        measured = ~np.isnan(y_true)
+        return float(r2_score(y_true[measured], y_pred[measured]))
+    scores = [
+        r2_score(y_true[~np.isnan(y_true[:, t]), t], y_pred[~np.isnan(y_true[:, t]), t])
+        for t in range(y_true.shape[1]) if (~np.isnan(y_true[:, t])).sum() > 1
+    ]
+    return float(np.mean(scores))
+
+
+_MLP_DOC_PARAMETERS = """
+    hidden_size : int, default=1200
+        Width of each hidden layer.
+    n_hidden_layers : int, default=1
+        Number of Linear -> BatchNorm -> GELU -> Dropout blocks.
+    dropout : float, default=0.5
+        Dropout probability after each hidden layer.
+    batch_norm : bool, default=True
+        Batch normalisation after each hidden linear layer.
+    lr : float, default=1e-3
+        Adam learning rate.
+    weight_decay : float, default=1e-5
+        Adam weight decay.
+    batch_size : int, default=128
+        Training mini-batch size.
+    max_epochs : int, default=100
+        Upper bound on training epochs.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the rows (or use ``X_val, y_val`` given to ``fit``),
+        stop once the validation loss has not improved for ``patience`` epochs, and keep the
+        weights of the best validation epoch.
+    patience : int, default=10
+        Epochs without improvement before stopping.
+    validation_fraction : float, default=0.1
+        Share of the training rows held out (at random) when no ``X_val`` is given.
+    device : str, default="auto"
+        Torch device; ``"auto"`` uses CUDA when available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the validation split, weight initialisation, shuffling and dropout: same seed
+        and same CPU give the same numbers. Global torch random state is left untouched.
+    verbose : int, default=0
+        skorch's per-epoch table when > 0."""
+
+
+class _BaseMultiTaskMLP(BaseEstimator):
+    _parameter_constraints: dict = {
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "n_hidden_layers": [Interval(Integral, 0, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm": ["boolean"],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self, hidden_size=1200, n_hidden_layers=1, dropout=0.5, batch_norm=True, lr=1e-3,
+        weight_decay=1e-5, batch_size=128, max_epochs=100, early_stopping=True, patience=10,
+        validation_fraction=0.1, device="auto", random_state=None, verbose=0,
+    ):
+        self.hidden_size = hidden_size
+        self.n_hidden_layers = n_hidden_layers
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # subclasses: _encode_targets(y, fitting) -> (float32 targets, n_outputs); _criterion()
+
+    def fit(self, X, y, X_val=None, y_val=None) -> _BaseMultiTaskMLP:
+        """Fit on numeric X (cast to float32) and y with NaN for unmeasured labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            NaN marks a label that was not measured; it is left out of the loss.
+        X_val, y_val : array-like, default=None
+            Explicit validation set for early stopping (instead of a random hold-out).
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        X = validate_data(self, X, dtype=np.float32, reset=True)
+        check_consistent_length(X, y)
+        targets, n_outputs = self._encode_targets(y, fitting=True)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+
+        valid = None
+        if (X_val is None) != (y_val is None):
+            raise ValueError("Pass both X_val and y_val, or neither.")
+        if X_val is not None:
+            X_val = validate_data(self, X_val, dtype=np.float32, reset=False)
+            check_consistent_length(X_val, y_val)
+            valid = Dataset(X_val, self._encode_targets(y_val, fitting=False)[0])
+        elif self.early_stopping:
+            n_valid = int(np.ceil(self.validation_fraction * X.shape[0]))
+            order = rng.permutation(X.shape[0])
+            if X.shape[0] - n_valid >= 2:
+                valid = Dataset(X[order[:n_valid]], targets[order[:n_valid]])
+                X, targets = X[order[n_valid:]], targets[order[n_valid:]]
+        if X.shape[0] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 training samples, got n_samples = "
+                f"{X.shape[0]} after the validation hold-out."
+            )
+
+        callbacks = []
+        if valid is not None and self.early_stopping:
+            callbacks.append(("early_stopping", EarlyStopping(
+                monitor="valid_loss", patience=self.patience, load_best=True, sink=_quiet,
+            )))
+        device = _resolve_device(self.device)
+        net = _MaskedLossNet(
+            module=_MLPModule,
+            module__n_features=X.shape[1],
+            module__n_outputs=n_outputs,
+            module__hidden_size=self.hidden_size,
+            module__n_hidden_layers=self.n_hidden_layers,
+            module__dropout=self.dropout,
+            module__batch_norm=self.batch_norm,
+            criterion=self._criterion(),
+            optimizer=torch.optim.Adam,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=predefined_split(valid) if valid is not None else None,
+            callbacks=callbacks,
+            iterator_train__shuffle=True,
+            # batch norm cannot train on a final batch of one row
+            iterator_train__drop_last=bool(self.batch_norm and X.shape[0] % self.batch_size == 1),
+            device=device,
+            verbose=self.verbose,
+        )
+        fork_devices = [torch.cuda.current_device()] if device.startswith("cuda") else []
+        with torch.random.fork_rng(devices=fork_devices):
+            torch.manual_seed(seed)
+            net.fit(X, targets)
+        self.net_ = net
+        self.n_outputs_ = n_outputs
+        self.history_ = net.history
+        losses = [row.get("valid_loss", np.inf) for row in net.history]
+        self.best_epoch_ = int(np.argmin(losses)) + 1 if valid is not None else len(net.history)
+        return self
+
+    def _forward(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        out = self.net_.forward(X, training=False, device="cpu")
+        return out.detach().numpy().astype(np.float64)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+class MultiTaskMLPClassifier(ClassifierMixin, _BaseMultiTaskMLP):
+    __doc__ = f"""Multi-task MLP classifier (skorch) with the loss masked to measured labels.
+
+    The paper's downstream head: one hidden layer of 1,200 units, batch norm, GELU, dropout 0.5,
+    Adam (lr 1e-3, weight decay 1e-5), early stopping on a validation split.
+
+    - 2-D ``y`` of 0 / 1 / NaN: one sigmoid output per task, binary cross-entropy on the measured
+      entries; ``predict_proba`` gives (n_samples, n_tasks) positive-class probabilities.
+    - 1-D ``y`` (any labels; NaN rows ignored): binary gives the usual (n_samples, 2)
+      ``predict_proba``, so scikit-learn's ``"roc_auc"`` scorer works; more classes use softmax.
+
+    Parameters
+    ----------{_MLP_DOC_PARAMETERS}
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray
+        1-D ``y``: the class labels. 2-D ``y``: ``[array([0, 1])] * n_tasks``.
+    net_ : skorch.NeuralNet
+        The fitted network (weights of the best validation epoch).
+    history_ : skorch.History
+        Per-epoch train / validation losses.
+    best_epoch_ : int
+        Epoch (1-based) whose weights were kept.
+    n_outputs_ : int
+        Output units.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from infoalign_sklearn import MultiTaskMLPClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((60, 8))
+    >>> y = np.column_stack([X[:, 0] > 0.5, X[:, 1] > 0.5]).astype(float)
+    >>> y[::3, 1] = np.nan
+    >>> clf = MultiTaskMLPClassifier(hidden_size=16, max_epochs=5, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X).shape
+    (60, 2)
+    """
+
+    def _criterion(self):
+        return nn.CrossEntropyLoss if self._multiclass else nn.BCEWithLogitsLoss
+
+    def _encode_targets(self, y, fitting: bool):
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            if fitting:
+                warnings.warn(
+                    "A column-vector y was passed when a 1d array was expected; it is "
+                    "treated as one task.", DataConversionWarning, stacklevel=3,
+                )
+            y = y.ravel()
+        if fitting:
+            self._multi_task = y.ndim == 2
+        if not self._multi_task:
+            return self._encode_single_task(y, fitting)
+        y = check_array(y, dtype=None, ensure_all_finite="allow-nan", input_name="y")
+        if y.dtype.kind not in "biuf" or not np.isin(y[~pd.isna(y)], (0, 1)).all():
+            raise ValueError(
+                "Unknown label type: multi-task y must hold 0, 1 or NaN (not measured)."
+            )
+        if fitting:
+            self._multiclass = False
+            self._y_dtype = y.dtype if y.dtype.kind in "biu" else np.dtype(np.float64)
+            self.classes_ = [np.array([0, 1])] * y.shape[1]
+        elif y.shape[1] != len(self.classes_):
+            raise ValueError(f"y has {y.shape[1]} tasks, expected {len(self.classes_)}.")
+        return y.astype(np.float32), y.shape[1]
+
+    def _encode_single_task(self, y, fitting: bool):
+        y = check_array(y, dtype=None, ensure_2d=False, ensure_all_finite="allow-nan",
+                        input_name="y")
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-D or 2-D, got shape {y.shape}.")
+        measured = ~pd.isna(y)
+        labels = y[measured]
+        if fitting:
+            check_classification_targets(labels)
+            classes = np.unique(labels)
+            if classes.size < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes in the data, "
+                    f"but the data contains only one class: {classes.tolist()}."
+                )
+            self.classes_ = classes
+            self._multiclass = classes.size > 2
+        unknown = ~np.isin(labels, self.classes_)
+        if unknown.any():
+            raise ValueError(f"y contains labels not seen in fit: {np.unique(labels[unknown])}.")
+        encoded = np.full(y.shape[0], np.nan, dtype=np.float32)
+        encoded[measured] = np.searchsorted(self.classes_, labels)
+        if self._multiclass:
+            return encoded, len(self.classes_)
+        return encoded[:, None], 1
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities.
+
+        Returns
+        -------
+        proba : ndarray
+            (n_samples, n_tasks) positive-class probabilities for multi-task y;
+            (n_samples, n_classes) for 1-D y.
+        """
+        logits = self._forward(X)
+        if self._multi_task:
+            return expit(logits)
+        if self._multiclass:
+            return softmax(logits, axis=1)
+        positive = expit(logits[:, 0])
+        return np.column_stack([1.0 - positive, positive])
+
+    def predict(self, X) -> np.ndarray:
+        """Labels: per task ``proba >= 0.5`` (multi-task), else the most probable class."""
+        proba = self.predict_proba(X)
+        if self._multi_task:
+            return (proba >= 0.5).astype(self._y_dtype)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy over the measured labels (NaN entries of y are ignored)."""
+        if sample_weight is not None:
+            raise ValueError("sample_weight is not supported.")
+        return _masked_accuracy(y, self.predict(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MultiTaskMLPRegressor(RegressorMixin, _BaseMultiTaskMLP):
+    __doc__ = f"""Multi-task MLP regressor (skorch) with the loss masked to measured values.
+
+    The paper's downstream head (see :class:`MultiTaskMLPClassifier`) with an L1 or squared
+    loss. Targets are standardised per task (on their measured values) for training and mapped
+    back for ``predict``, so tasks in different units weigh alike and the default learning rate
+    suits any scale.
+
+    Parameters
+    ----------{_MLP_DOC_PARAMETERS}
+    loss : {{"l1", "mse"}}, default="l1"
+        Absolute error (matches the MAE the benchmarks report) or squared error.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+    history_ : skorch.History
+    best_epoch_ : int
+    n_outputs_ : int
+    target_mean_, target_scale_ : ndarray of shape (n_tasks,)
+        Per-task standardisation of y.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from infoalign_sklearn import MultiTaskMLPRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((60, 8))
+    >>> y = np.column_stack([X[:, 0], X[:, 1] * 10])
+    >>> y[::4, 0] = np.nan
+    >>> reg = MultiTaskMLPRegressor(hidden_size=16, max_epochs=5, random_state=0).fit(X, y)
+    >>> reg.predict(X).shape
+    (60, 2)
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseMultiTaskMLP._parameter_constraints,
+        "loss": [StrOptions({"l1", "mse"})],
+    }
+
+    def __init__(
+        self, hidden_size=1200, n_hidden_layers=1, dropout=0.5, batch_norm=True, lr=1e-3,
+        weight_decay=1e-5, batch_size=128, max_epochs=100, early_stopping=True, patience=10,
+        validation_fraction=0.1, device="auto", random_state=None, verbose=0, loss="l1",
+    ):
+        super().__init__(
+            hidden_size=hidden_size, n_hidden_layers=n_hidden_layers, dropout=dropout,
+            batch_norm=batch_norm, lr=lr, weight_decay=weight_decay, batch_size=batch_size,
+            max_epochs=max_epochs, early_stopping=early_stopping, patience=patience,
+            validation_fraction=validation_fraction, device=device, random_state=random_state,
+            verbose=verbose,
+        )
+        self.loss = loss
+
+    def _criterion(self):
+        return nn.L1Loss if self.loss == "l1" else nn.MSELoss
+
+    def _encode_targets(self, y, fitting: bool):
+        y = check_array(y, dtype=np.float64, ensure_2d=False, ensure_all_finite="allow-nan",
+                        input_name="y")
+        if y.ndim > 2:
+            raise ValueError(f"y must be 1-D or 2-D, got shape {y.shape}.")
+        if fitting:
+            self._multi_task = y.ndim == 2
+        y2 = y.reshape(y.shape[0], -1)
+        if fitting:
+            measured = ~np.isnan(y2)
+            if not measured.any(axis=0).all():
+                raise ValueError("Every task needs at least one measured value.")
+            self.target_mean_ = np.nanmean(y2, axis=0)
+            scale = np.nanstd(y2, axis=0)
+            self.target_scale_ = np.where(scale > 0, scale, 1.0)
+        elif y2.shape[1] != self.target_mean_.size:
+            raise ValueError(f"y has {y2.shape[1]} tasks, expected {self.target_mean_.size}.")
+        return ((y2 - self.target_mean_) / self.target_scale_).astype(np.float32), y2.shape[1]
+
+    def predict(self, X) -> np.ndarray:
+        """Predictions in the units of y: (n_samples,) or (n_samples, n_tasks)."""
+        out = self._forward(X) * self.target_scale_ + self.target_mean_
+        return out if self._multi_task else out[:, 0]
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """R² averaged over tasks, each on its measured values."""
+        if sample_weight is not None:
+            raise ValueError("sample_weight is not supported.")
+        return _masked_r2(y, self.predict(X))
+
+
+def _quiet(*args, **kwargs) -> None:
+    """Sink for skorch's early-stopping message (it prints otherwise)."""
+
+
+def _constant_or_none(y, classifier: bool, task_name: str):
+    """(handled, model) for a task that cannot be fitted normally, warning in the caller's
+    process (warnings raised in joblib workers would be lost)."""
+    if y.size == 0:
+        warnings.warn(f"{task_name} has no measured labels; it predicts NaN.", UserWarning,
+                      stacklevel=3)
+        return True, None
+    if classifier and np.unique(y).size < 2:
+        warnings.warn(
+            f"{task_name} has only one class ({np.asarray(y)[:1].tolist()[0]!r}) in its "
+            "measured labels; it gets a "
+            "constant predictor.", UserWarning, stacklevel=3,
+        )
+        return True, DummyClassifier(strategy="prior").fit(np.zeros((y.size, 1)), y)
+    return False, None
+
+
+def _estimator_has(attr: str):
+    return lambda self: hasattr(self.estimator, attr)
+
+
+class PerTaskEstimator(MetaEstimatorMixin, BaseEstimator):
+    """One clone of an estimator per task, each fitted on the rows where its task is measured.
+
+    Makes any scikit-learn classifier or regressor (random forest, Gaussian process, logistic
+    regression...) multi-task with missing labels. X is passed through untouched, so the inner
+    estimator may be a pipeline that takes SMILES.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        Cloned for each task.
+    n_jobs : int, default=None
+        Tasks fitted in parallel (joblib semantics).
+
+    Attributes
+    ----------
+    estimators_ : list
+        One fitted estimator per task. A classification task with one class gets a constant
+        ``DummyClassifier``; a task with no measured label gets ``None`` (predicts NaN). Both
+        are announced by a ``UserWarning``.
+    classes_ : ndarray or list of ndarray
+        (Classifiers.) 1-D y: the inner estimator's classes; 2-D y: ``[array([0, 1])] * n_tasks``.
+    n_tasks_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from infoalign_sklearn import PerTaskEstimator
+    >>> X = np.arange(8.0).reshape(-1, 1)
+    >>> y = np.array([[0, 0], [0, np.nan], [0, 0], [0, 1], [1, 1], [1, np.nan], [1, 0], [1, 1]])
+    >>> model = PerTaskEstimator(LogisticRegression()).fit(X, y)
+    >>> model.predict_proba(X).shape
+    (8, 2)
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"])],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(self, estimator, n_jobs=None):
+        self.estimator = estimator
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y) -> PerTaskEstimator:
+        """Fit one clone per column of y on the rows where that column is not NaN.
+
+        Parameters
+        ----------
+        X : indexable of length n_samples
+            Anything the inner estimator takes (arrays, DataFrames, lists of SMILES...).
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            NaN where not measured.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        X, y = indexable(X, y)
+        classifier = is_classifier(self.estimator)
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; it is treated as "
+                "one task.", DataConversionWarning, stacklevel=2,
+            )
+            y = y.ravel()
+        self._multi_task = y.ndim == 2
+        # integer y cannot hold NaN, so its predictions can keep the integer type
+        self._y_dtype = y.dtype if y.dtype.kind in "biu" else np.dtype(np.float64)
+        if self._multi_task:
+            y = check_array(y, dtype=np.float64, ensure_all_finite="allow-nan", input_name="y")
+            if classifier and not np.isin(y[~np.isnan(y)], (0, 1)).all():
+                raise ValueError("Multi-task classification y must hold 0, 1 or NaN.")
+        else:
+            y = check_array(y, dtype=None, ensure_2d=False, ensure_all_finite="allow-nan",
+                            input_name="y")[:, None]
+        if pd.isna(y).all():
+            raise ValueError("y holds no measured label: every entry is NaN.")
+        check_consistent_length(X, y)
+        columns = []
+        for task in range(y.shape[1]):
+            rows = np.flatnonzero(~pd.isna(y[:, task]))
+            labels = y[rows, task]
+            if labels.dtype == object:
+                labels = np.asarray(labels.tolist())
+            columns.append((rows, labels))
+        special = [
+            _constant_or_none(labels, classifier, f"Task {t}")
+            for t, (_, labels) in enumerate(columns)
+        ]
+        to_fit = [t for t, (handled, _) in enumerate(special) if not handled]
+        fitted = Parallel(n_jobs=self.n_jobs)(
+            delayed(clone(self.estimator).fit)(_safe_indexing(X, columns[t][0]), columns[t][1])
+            for t in to_fit
+        )
+        self.estimators_ = [model for _, model in special]
+        for t, model in zip(to_fit, fitted):
+            self.estimators_[t] = model
+        self.n_tasks_ = y.shape[1]
+        if classifier:
+            self.classes_ = (
+                [np.array([0, 1])] * self.n_tasks_ if self._multi_task
+                else self.estimators_[0].classes_
+            )
+        return self
+
+    @property
+    def n_features_in_(self) -> int:
+        """Features seen by the fitted task models (when the inner estimator records it)."""
+        check_is_fitted(self)
+        for est in self.estimators_:
+            if est is not None and not isinstance(est, DummyClassifier):
+                return est.n_features_in_
+        raise AttributeError("No fitted task model records n_features_in_.")
+
+    def predict(self, X) -> np.ndarray:
+        """Predictions: (n_samples,) for 1-D y, (n_samples, n_tasks) for 2-D y."""
+        check_is_fitted(self)
+        n = _num_samples(X)
+        if not self._multi_task:
+            return self.estimators_[0].predict(_dummy_input(self.estimators_[0], X, n))
+        columns = [
+            np.full(n, np.nan) if est is None
+            else np.asarray(est.predict(_dummy_input(est, X, n)), dtype=np.float64)
+            for est in self.estimators_
+        ]
+        out = np.column_stack(columns)
+        if is_classifier(self.estimator) and self._y_dtype.kind in "biu":
+            return out.astype(self._y_dtype)
+        return out
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X) -> np.ndarray:
+        """Probabilities: (n_samples, n_classes) for 1-D y; for 2-D y, (n_samples, n_tasks)
+        probabilities of label 1."""
+        check_is_fitted(self)
+        n = _num_samples(X)
+        if not self._multi_task:
+            return self.estimators_[0].predict_proba(_dummy_input(self.estimators_[0], X, n))
+        columns = []
+        for est in self.estimators_:
+            if est is None:
+                columns.append(np.full(n, np.nan))
+                continue
+            classes = list(est.classes_)
+            proba = est.predict_proba(_dummy_input(est, X, n))
+            columns.append(proba[:, classes.index(1)] if 1 in classes else np.zeros(n))
+        return np.column_stack(columns)
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """NaN-aware accuracy (classifiers) or task-averaged R² (regressors)."""
+        if sample_weight is not None:
+            raise ValueError("sample_weight is not supported.")
+        if is_classifier(self.estimator):
+            return _masked_accuracy(y, self.predict(X))
+        return _masked_r2(y, self.predict(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.estimator_type = inner.estimator_type
+        tags.classifier_tags = inner.classifier_tags
+        tags.regressor_tags = inner.regressor_tags
+        tags.input_tags = inner.input_tags
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        return tags
+
+
+def _dummy_input(estimator, X, n: int):
+    # the constant model was fitted on placeholder features: X may be SMILES it cannot read
+    return np.zeros((n, 1)) if isinstance(estimator, DummyClassifier) else X
+
+
+class TanimotoKernel(Kernel):
+    """Tanimoto (Jaccard) similarity kernel for non-negative feature vectors.
+
+    ``k(x, y) = <x, y> / (|x|² + |y|² - <x, y>)``; on binary fingerprints this is the Tanimoto
+    coefficient, on count fingerprints its MinMax-like generalisation. Two all-zero vectors are
+    given similarity 1. The kernel has no hyperparameters (there is nothing for the optimiser to
+    tune); multiply by a ``ConstantKernel`` and add a ``WhiteKernel`` for an amplitude and a
+    noise level.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from infoalign_sklearn import TanimotoKernel
+    >>> X = np.array([[1, 1, 0, 0], [1, 0, 1, 0]])
+    >>> TanimotoKernel()(X).round(3).tolist()
+    [[1.0, 0.333], [0.333, 1.0]]
+    """
+
+    def __init__(self):
+        # an explicit signature: scikit-learn kernels introspect it for their (zero) parameters
+        pass
+
+    def __call__(self, X, Y=None, eval_gradient: bool = False):
+        X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+        if Y is None:
+            Y = X
+        elif eval_gradient:
+            raise ValueError("Gradient can only be evaluated when Y is None.")
+        else:
+            Y = np.atleast_2d(np.asarray(Y, dtype=np.float64))
+        if (X < 0).any() or (Y < 0).any():
+            raise ValueError("TanimotoKernel needs non-negative features (fingerprints).")
+        dot = X @ Y.T
+        denominator = (X * X).sum(1)[:, None] + (Y * Y).sum(1)[None, :] - dot
+        with np.errstate(invalid="ignore", divide="ignore"):
+            K = np.where(denominator > 0, dot / denominator, 1.0)
+        if eval_gradient:
+            return K, np.empty((X.shape[0], X.shape[0], 0))
+        return K
+
+    def diag(self, X) -> np.ndarray:
+        """Diagonal of k(X, X): all ones."""
+        return np.ones(np.asarray(X).shape[0])
+
+    def is_stationary(self) -> bool:
+        """False: similarity depends on the vectors, not only on their difference."""
+        return False
+
+    def __repr__(self) -> str:
+        return "TanimotoKernel()"

@@ -1,0 +1,195 @@
+import json
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn_compat import check_molecule_estimator
+
+from infoalign_sklearn import (
+    InfoAlignEmbedder,
+    InvalidMoleculeError,
+    ScaffoldKFold,
+    make_synthetic_context,
+)
+from infoalign_sklearn.embedders import GraphReference
+
+TINY = dict(latent_dim=16, hidden_dim=16, num_layers=2, batch_size=32, max_epochs=2,
+            random_state=0)
+
+
+@pytest.fixture(scope="module")
+def context():
+    return make_synthetic_context(n_molecules=160, n_held_out=80, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(context):
+    return InfoAlignEmbedder(context.graph, **TINY).fit()
+
+
+@pytest.fixture(scope="module")
+def held_out(context):
+    idx = np.flatnonzero(context.held_out)
+    return [context.smiles[i] for i in idx], np.asarray(context.mechanisms, dtype=float)[idx]
+
+
+def test_transform_shape_dtype_and_names(fitted, held_out):
+    smiles, _ = held_out
+    Z = fitted.transform(smiles[:7])
+    assert Z.shape == (7, 16) and Z.dtype == np.float32 and np.isfinite(Z).all()
+    assert list(fitted.get_feature_names_out())[:2] == ["infoalignembedder0", "infoalignembedder1"]
+    frame = clone(fitted).set_params().fit().set_output(transform="pandas").transform(
+        pd.Series(smiles[:3], index=[10, 11, 12]))
+    assert frame.shape == (3, 16) and list(frame.index) == [10, 11, 12]
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers(context, fitted, held_out):
+    smiles, _ = held_out
+    again = InfoAlignEmbedder(context.graph, **TINY).fit()
+    np.testing.assert_array_equal(again.transform(smiles), fitted.transform(smiles))
+    other = InfoAlignEmbedder(context.graph, **{**TINY, "random_state": 1}).fit()
+    assert not np.allclose(other.transform(smiles), fitted.transform(smiles))
+
+
+def test_loss_history_has_a_term_per_modality(fitted, context):
+    assert fitted.modalities_ == tuple(context.graph.modalities)
+    assert len(fitted.loss_history_) == 2
+    for record in fitted.loss_history_:
+        for modality in fitted.modalities_:
+            assert np.isfinite(record[modality]) and record[modality] > 0
+
+
+def test_sklearn_api(context, held_out):
+    smiles, mechanisms = held_out
+    check_molecule_estimator(
+        InfoAlignEmbedder(context.graph, **{**TINY, "max_epochs": 1}), smiles[:40],
+        mechanisms[:40, 0], {"beta": [1e-9, 1e-3]},
+    )
+
+
+def test_frozen_embedder_in_pipeline_with_scaffold_cv(fitted, held_out):
+    smiles, mechanisms = held_out
+    pipe = make_pipeline(FrozenEstimator(fitted), MLPClassifier(max_iter=300, random_state=0))
+    scores = cross_val_score(pipe, smiles, mechanisms[:, 0], cv=ScaffoldKFold(3))
+    assert scores.shape == (3,) and np.isfinite(scores).all()
+
+
+def test_grid_search_over_beta_refits_the_embedder(context, held_out):
+    smiles, mechanisms = held_out
+    pipe = make_pipeline(InfoAlignEmbedder(context.graph, **{**TINY, "max_epochs": 1}),
+                         LogisticRegression(max_iter=500))
+    search = GridSearchCV(pipe, {"infoalignembedder__beta": [1e-9, 1e-2]}, cv=ScaffoldKFold(2))
+    search.fit(smiles[:40], mechanisms[:40, 0])
+    assert search.best_params_["infoalignembedder__beta"] in (1e-9, 1e-2)
+
+
+def test_pickle_is_small_holds_no_graph_and_transforms_identically(fitted, held_out, tmp_path):
+    smiles, _ = held_out
+    path = tmp_path / "embedder.joblib"
+    joblib.dump(fitted, path)
+    loaded = joblib.load(path)
+    np.testing.assert_array_equal(loaded.transform(smiles), fitted.transform(smiles))
+    assert isinstance(loaded.context_graph, GraphReference)
+    assert loaded.context_graph.content_hash == fitted.graph_reference_.content_hash
+    # the weights are the payload; a graph block would add its matrices
+    weights = sum(p.numel() * 4 for p in fitted.module_.state_dict().values())
+    assert path.stat().st_size < weights * 1.5 + 200_000
+    assert all(v.device.type == "cpu" for v in pickle.loads(pickle.dumps(fitted)).module_.state_dict().values())
+
+
+def test_unpickled_without_graph_explains_how_to_refit(fitted):
+    loaded = pickle.loads(pickle.dumps(fitted))
+    with pytest.raises(ValueError, match="never saved"):
+        clone(loaded).fit()
+
+
+def test_save_pretrained_round_trip_and_integrity(fitted, held_out, tmp_path):
+    smiles, _ = held_out
+    fitted.save_pretrained(tmp_path / "model")
+    loaded = InfoAlignEmbedder.from_pretrained(tmp_path / "model", batch_size=5)
+    np.testing.assert_array_equal(loaded.transform(smiles), fitted.transform(smiles))
+    assert loaded.batch_size == 5 and loaded.loss_history_ == fitted.loss_history_
+    np.testing.assert_allclose(loaded.decode(smiles[:3], "morphology"),
+                               fitted.decode(smiles[:3], "morphology"))
+
+    weights = tmp_path / "model" / "weights.pt"
+    weights.write_bytes(weights.read_bytes()[:-10])
+    with pytest.raises(ValueError, match="checksum"):
+        InfoAlignEmbedder.from_pretrained(tmp_path / "model")
+    fitted.save_pretrained(tmp_path / "model")
+    config_path = tmp_path / "model" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["format_version"] = 99
+    config_path.write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="newer"):
+        InfoAlignEmbedder.from_pretrained(tmp_path / "model")
+    with pytest.raises(FileNotFoundError, match="missing"):
+        InfoAlignEmbedder.from_pretrained(tmp_path)
+
+
+def test_interrupted_pretraining_resumes_to_the_same_result(context, held_out, tmp_path, monkeypatch):
+    smiles, _ = held_out
+    params = {**TINY, "max_epochs": 4}
+    uninterrupted = InfoAlignEmbedder(context.graph, **params).fit()
+
+    real_run_epoch = InfoAlignEmbedder._run_epoch
+    calls = []
+
+    def crash_after_two(self, *args, **kwargs):
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed")
+        calls.append(1)
+        return real_run_epoch(self, *args, **kwargs)
+
+    monkeypatch.setattr(InfoAlignEmbedder, "_run_epoch", crash_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        InfoAlignEmbedder(context.graph, checkpoint_dir=tmp_path, **params).fit()
+    monkeypatch.setattr(InfoAlignEmbedder, "_run_epoch", real_run_epoch)
+
+    resumed = InfoAlignEmbedder(context.graph, checkpoint_dir=tmp_path, **params).fit()
+    assert [r["epoch"] for r in resumed.loss_history_] == [1, 2, 3, 4]
+    np.testing.assert_array_equal(resumed.transform(smiles), uninterrupted.transform(smiles))
+    with pytest.raises(ValueError, match="other settings"):
+        InfoAlignEmbedder(context.graph, checkpoint_dir=tmp_path, **{**params, "beta": 0.5}).fit()
+
+
+def test_bad_smiles_in_fit_and_transform(context, fitted):
+    with pytest.raises(InvalidMoleculeError, match=r"\[1\] 'xyz'.*\[3\] 'C1CC'"):
+        InfoAlignEmbedder(context.graph, **TINY).fit(["CCO", "xyz", "CCN", "C1CC"])
+    with pytest.raises(InvalidMoleculeError) as info:
+        fitted.transform(["CCO", "bad1", "CCN", "bad2"])
+    assert info.value.indices == [1, 3]
+    lenient = clone(fitted).set_params(errors="nan")
+    lenient.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_")})
+    Z = lenient.transform(["CCO", "bad1", "CCN"])
+    assert Z.shape == (3, 16) and np.isnan(Z[1]).all() and np.isfinite(Z[[0, 2]]).all()
+
+
+def test_fit_x_adds_molecules_outside_the_graph(context, held_out):
+    smiles, _ = held_out
+    emb = InfoAlignEmbedder(context.graph, **{**TINY, "max_epochs": 1}).fit(smiles[:30] + smiles[:5])
+    assert emb.n_training_molecules_ == len(context.graph.molecule_smiles) + 30
+
+
+def test_decode_returns_raw_units_within_graph_bounds(fitted, context, held_out):
+    smiles, _ = held_out
+    block = context.graph.feature_block("morphology")
+    decoded = fitted.decode(smiles[:5], "morphology", as_frame=True)
+    assert list(decoded.columns) == [str(c) for c in block.columns]
+    assert (decoded.to_numpy() >= block.lower - 1e-5).all()
+    assert (decoded.to_numpy() <= block.upper + 1e-5).all()
+    with pytest.raises(ValueError, match="Unknown modality"):
+        fitted.decode(smiles[:1], "proteomics")
+
+
+def test_fit_without_graph_is_a_clear_error():
+    with pytest.raises(ValueError, match="needs a context graph"):
+        InfoAlignEmbedder().fit()
