@@ -14,6 +14,7 @@ Subclasses provide ``_build_module()`` (a module whose ``forward(batch)`` return
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from numbers import Integral
@@ -221,3 +222,33 @@ def scale_profiles(profiles, bounds: dict, modality: str = "profiles") -> np.nda
     with np.errstate(invalid="ignore"):
         values = (values - lower) / safe_span
     return np.clip(values, 0.0, 1.0)
+
+
+class EpochLosses:
+    """Running mean of each loss term over an epoch, shown on the progress bar."""
+
+    def __init__(self, names, epoch: int, bar=None):
+        self.sums = dict.fromkeys(names, 0.0)
+        self.counts = dict.fromkeys(names, 0)
+        self.epoch = epoch
+        self.bar = bar
+        self.started = time.perf_counter()
+
+    def add(self, terms: dict) -> None:
+        """Record one step's terms (tensors or floats) and advance the bar."""
+        for name, value in terms.items():
+            self.sums[name] += float(value.detach() if hasattr(value, "detach") else value)
+            self.counts[name] += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix({"epoch": self.epoch + 1, **{
+                k: f"{self.sums[k] / self.counts[k]:.4f}" for k in self.sums if self.counts[k]
+            }}, refresh=False)
+
+    def record(self) -> dict:
+        """The epoch's means (NaN for a term never seen) and its duration in seconds."""
+        out = {"epoch": self.epoch + 1}
+        out.update({k: (self.sums[k] / self.counts[k] if self.counts[k] else float("nan"))
+                    for k in self.sums})
+        out["seconds"] = time.perf_counter() - self.started
+        return out

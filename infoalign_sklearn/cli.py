@@ -58,7 +58,7 @@ def cmd_build_graph(args) -> int:
             molecules, profiles=profiles or None, genes=genes, links=links,
             similarity_threshold=args.similarity_threshold, sparsity=args.sparsity,
         )
-    graph.save(args.out)
+    graph.save(args.out, overwrite=args.overwrite)
     print(graph.summary())
     print(f"saved the context graph to {args.out}")
     return 0
@@ -120,14 +120,14 @@ def cmd_embed(args) -> int:
 
 # --------------------------------------------------------------------- evaluate
 def cmd_evaluate(args) -> int:
-    from .evaluation import evaluate_csv
+    from .benchmark import evaluate_csv
 
     table = evaluate_csv(
         _existing_path(args.input), smiles_column=args.smiles_column,
         target_columns=args.target_columns, model_dir=args.model, n_splits=args.folds,
         seed=args.seed, task=args.task, models=args.models,
     )
-    print(table.to_markdown() if hasattr(table, "to_markdown") else table)
+    print(table.to_markdown(index=False))
     return 0
 
 
@@ -162,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--similarity-threshold", type=float, default=0.8)
     p.add_argument("--sparsity", type=float, default=0.995)
     p.add_argument("--out", required=True, help="directory to write the graph to")
+    p.add_argument("--overwrite", action="store_true", help="replace a graph saved at --out")
     p.set_defaults(func=cmd_build_graph)
 
     p = sub.add_parser("pretrain", help="pretrain InfoAlign on a saved context graph")
@@ -220,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except UserError as exc:
         return _report(exc, exc.hint, args.debug)
-    except (FileNotFoundError, KeyError, ValueError, TypeError) as exc:
+    except (FileNotFoundError, FileExistsError, KeyError, ValueError, TypeError) as exc:
         return _report(exc, _hint_for(exc), args.debug)
     except KeyboardInterrupt:
         print("interrupted; `infoalign pretrain ... --resume` continues from the last checkpoint",
@@ -233,6 +234,8 @@ def _hint_for(exc: Exception) -> str | None:
 
     if isinstance(exc, InvalidMoleculeError):
         return f"{len(exc.indices)} invalid SMILES; fix them or drop those rows"
+    if isinstance(exc, FileExistsError):
+        return "pass --overwrite to replace it, or choose another --out"
     if isinstance(exc, KeyError):
         return "check the column names of your input file"
     return None

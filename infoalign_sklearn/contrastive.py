@@ -9,7 +9,6 @@ perturbation edge away; everything else in the batch is a negative.
 
 from __future__ import annotations
 
-import time
 import warnings
 from numbers import Integral, Real
 
@@ -20,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from ._parallel import progress_options
-from ._torch_base import GraphTrainedEmbedder, feature_bounds_of, scale_profiles
+from ._torch_base import EpochLosses, GraphTrainedEmbedder, feature_bounds_of, scale_profiles
 from .base import MOLECULE_PARAMETER_CONSTRAINTS
 from .chem.graphs import collate_graphs, featurize_graphs
 from .embedders import GraphReference, _seed_for, resolve_device
@@ -266,9 +265,7 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
         rng = np.random.default_rng(_seed_for(seed, epoch, 1))
         torch.manual_seed(_seed_for(seed, epoch, 2))
         order = rng.permutation(len(mol_graphs))
-        sums = dict.fromkeys((*self.modalities_, "loss"), 0.0)
-        counts = dict.fromkeys(sums, 0)
-        started = time.perf_counter()
+        losses = EpochLosses((*self.modalities_, "loss"), epoch, bar)
         for b in range(self._n_batches(len(order))):
             idx = order[b * self.batch_size:(b + 1) * self.batch_size]
             mu = module(collate_graphs([mol_graphs[i] for i in idx]).to(device))[0]
@@ -283,19 +280,9 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            for name, value in (*terms.items(), ("loss", loss)):
-                sums[name] += float(value.detach())
-                counts[name] += 1
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(
-                    {"epoch": epoch + 1, **{k: f"{sums[k] / counts[k]:.4f}" for k in sums if counts[k]}},
-                    refresh=False,
-                )
-        record = {"epoch": epoch + 1}
-        record.update({k: (sums[k] / counts[k] if counts[k] else float("nan")) for k in sums})
+            losses.add(dict((*terms.items(), ("loss", loss))))
+        record = losses.record()
         record["temperature"] = module.temperature()
-        record["seconds"] = time.perf_counter() - started
         return record
 
     def _modality_term(self, module, modality, block, links, mu, idx, rng, device):

@@ -15,7 +15,6 @@ import io
 import json
 import math
 import os
-import time
 import warnings
 from numbers import Integral, Real
 from pathlib import Path
@@ -29,7 +28,13 @@ from tqdm.auto import tqdm
 
 from ._io import atomic_file
 from ._parallel import progress_options
-from ._torch_base import GraphReference, GraphTrainedEmbedder, _seed_for, resolve_device
+from ._torch_base import (
+    EpochLosses,
+    GraphReference,
+    GraphTrainedEmbedder,
+    _seed_for,
+    resolve_device,
+)
 from .base import MOLECULE_PARAMETER_CONSTRAINTS
 from .chem.fingerprints import morgan_fingerprints
 from .chem.graphs import collate_graphs, featurize_graphs
@@ -281,9 +286,7 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
         torch.manual_seed(_seed_for(seed, epoch, 2))
         order = rng.permutation(len(mol_graphs))
         n_graph_mols = int((start_nodes >= 0).sum())
-        sums = dict.fromkeys((*self.modalities_, "kl", "loss"), 0.0)
-        counts = dict.fromkeys(sums, 0)
-        started = time.perf_counter()
+        losses = EpochLosses((*self.modalities_, "kl", "loss"), epoch, bar)
         for b in range(self._n_batches(len(order))):
             idx = order[b * self.batch_size:(b + 1) * self.batch_size]
             batch = collate_graphs([mol_graphs[i] for i in idx]).to(device)
@@ -310,19 +313,8 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            for name, value in (*terms.items(), ("kl", kl), ("loss", loss)):
-                sums[name] += float(value.detach())
-                counts[name] += 1
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(
-                    {"epoch": epoch + 1, **{k: f"{sums[k] / counts[k]:.4f}" for k in sums if counts[k]}},
-                    refresh=False,
-                )
-        record = {"epoch": epoch + 1}
-        record.update({k: (sums[k] / counts[k] if counts[k] else float("nan")) for k in sums})
-        record["seconds"] = time.perf_counter() - started
-        return record
+            losses.add(dict((*terms.items(), ("kl", kl), ("loss", loss))))
+        return losses.record()
 
     def _modality_term(self, module, modality, block, mu, nodes, weights, idx, n_graph_mols,
                        extra_fps, device):

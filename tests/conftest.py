@@ -4,8 +4,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rdkit
+import torch
 from rdkit import Chem
 from rdkit.Chem import rdMolDescriptors
+
+# The test models are tiny: one thread is as fast as two, and spinning OpenMP threads on a busy
+# 2-core machine made small ops 10-50x slower. Numbers stay deterministic within a setting.
+torch.set_num_threads(1)
 
 NCI_SMILES = Path(os.path.dirname(rdkit.__file__)) / "Data" / "NCI" / "first_5K.smi"
 

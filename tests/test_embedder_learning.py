@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from infoalign_sklearn import InfoAlignEmbedder, make_synthetic_context
 
@@ -42,7 +44,7 @@ def test_representations_separate_hidden_mechanisms_better_than_untrained(settin
     def mean_auc(Z):
         usable = [j for j in range(labels.shape[1]) if 6 <= labels[:, j].sum() <= len(labels) - 6]
         return np.mean([
-            cross_val_score(LogisticRegression(C=0.1, max_iter=3000), Z, labels[:, j], cv=3,
+            cross_val_score(make_pipeline(StandardScaler(), LogisticRegression(C=0.1)), Z, labels[:, j], cv=3,
                             scoring="roc_auc").mean()
             for j in usable
         ])

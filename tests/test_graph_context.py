@@ -176,3 +176,21 @@ def test_content_hash_changes_with_content():
                                             ["source", "target", "weight", "kind"]))
     assert h.content_hash != g.content_hash
     assert set(pd.unique(g.edges()["kind"])) <= set(EDGE_KINDS)
+
+
+def test_graph_package_imports_no_torch():
+    # DESIGN: data flows graph -> nn, never back; the graph must load where torch is absent
+    import ast
+    from pathlib import Path
+
+    import infoalign_sklearn.graph as graph_package
+
+    for source in Path(graph_package.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module or ""]
+                for name in names:
+                    assert not name.startswith("torch"), f"{source.name} imports {name}"
+                    assert not (isinstance(node, ast.ImportFrom) and node.level >= 2
+                                and name.startswith("nn")), f"{source.name} imports ..nn"

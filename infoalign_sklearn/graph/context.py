@@ -312,8 +312,24 @@ class ContextGraph:
                    inchikey14)
 
     @classmethod
-    def from_tables(cls, molecules: pd.DataFrame, profiles=None, genes=None, links=None,
-                    **options) -> ContextGraph:
+    def from_tables(
+        cls,
+        molecules: pd.DataFrame,
+        profiles: Mapping[str, pd.DataFrame] | None = None,
+        genes: pd.DataFrame | None = None,
+        links: pd.DataFrame | None = None,
+        *,
+        fingerprint_radius: int = 2,
+        fingerprint_bits: int = 1024,
+        similarity_threshold: float = 0.8,
+        sparsity: float = 0.995,
+        similarity_modalities: Sequence[str] = MODALITIES,
+        expression_gene_fraction: float = 0.01,
+        aggregate_replicates: Mapping[str, pd.Series] | None = None,
+        metadata: Mapping | None = None,
+        n_jobs: int | None = None,
+        verbose=0,
+    ) -> ContextGraph:
         """Build a context graph from pandas tables; see :func:`~.builders.build_from_tables`.
 
         Parameters
@@ -327,10 +343,31 @@ class ContextGraph:
             Column ``id``: the gene nodes.
         links : DataFrame, optional
             Columns ``source``, ``target``, ``kind``, optional ``weight``.
-        **options
-            ``fingerprint_radius``, ``fingerprint_bits``, ``similarity_threshold``,
-            ``sparsity``, ``similarity_modalities``, ``expression_gene_fraction``,
-            ``aggregate_replicates``, ``metadata``, ``verbose``.
+        fingerprint_radius, fingerprint_bits : int
+            Morgan fingerprint of the molecule nodes (unless precomputed).
+        similarity_threshold : float, default=0.8
+            Minimum cosine similarity of a computed similarity edge.
+        sparsity : float, default=0.995
+            At most the top ``1 - sparsity`` of all pairs of one feature space become edges.
+        similarity_modalities : sequence of str
+            Feature spaces that get similarity edges; ``()`` for none.
+        expression_gene_fraction : float, default=0.01
+            Share of the largest ``|expression|`` entries of molecules' expression profiles
+            that become molecule-gene edges (column ``c`` matches gene node ``gene:c``).
+        aggregate_replicates : dict of str to Series, optional
+            Modality to a Series mapping replicate profile id to node id; replicates are
+            replaced by their median, and links may name either id.
+        metadata : dict, optional
+            Stored on the graph; ``{"simulated": True}`` labels simulated data.
+        n_jobs : int, optional
+            Workers for the fingerprints.
+        verbose : int
+            Print the stages and their times.
+
+        Raises
+        ------
+        ValueError
+            For bad tables, naming the table, the column and example rows.
 
         Returns
         -------
@@ -348,8 +385,15 @@ class ContextGraph:
         """
         from .builders import build_from_tables
 
-        return build_from_tables(cls, molecules, profiles=profiles, genes=genes, links=links,
-                                 **options)
+        return build_from_tables(
+            cls, molecules, profiles=profiles, genes=genes, links=links,
+            fingerprint_radius=fingerprint_radius, fingerprint_bits=fingerprint_bits,
+            similarity_threshold=similarity_threshold, sparsity=sparsity,
+            similarity_modalities=similarity_modalities,
+            expression_gene_fraction=expression_gene_fraction,
+            aggregate_replicates=aggregate_replicates, metadata=metadata, n_jobs=n_jobs,
+            verbose=verbose,
+        )
 
     # --- basic properties ---------------------------------------------------------------
     @property

@@ -8,8 +8,12 @@ Loss for a batch of molecules, each with one random walk of path weights ``w``:
 where ``v`` runs over walk nodes of molecule ``i`` that carry modality ``m`` and ``j`` over
 that block's columns with a finite target. Dividing by the number of observed entries makes each
 modality's term a mean per entry, so a block with 1,000 columns weighs the same as one with 100,
-and a batch in which a modality is rare is not down-weighted. Entries reached with weight 0 (after
-a walk got stuck) still count in the denominator, as in the authors' code.
+and a batch in which a modality is rare is not down-weighted. Entries reached through an edge of
+weight 0 still count in the denominator, as in the authors' code; steps after a walk got stuck
+(node -1) add nothing.
+
+Decoders read the mean ``mu``, not a sample of z, as the authors' model does: the representation
+used downstream is ``mu``, and ``sigma`` is shaped by the KL term alone.
 """
 
 from __future__ import annotations

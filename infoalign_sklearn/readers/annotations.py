@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from ..graph.builders import GENE_PREFIX, gene_node_id
 from ._common import (
     FileFormatError,
     PathLike,
@@ -31,20 +32,8 @@ __all__ = [
     "read_hetionet_sif", "read_lincs_dysregulation", "read_ppi",
 ]
 
-GENE_PREFIX = "gene:"
 # Gene-interacts-Gene, Gene-covaries-Gene, Gene-regulates-Gene in Hetionet v1.0
 HETIONET_GENE_METAEDGES = ("GiG", "GcG", "Gr>G")
-
-
-def gene_node_id(symbol: str) -> str:
-    """Graph node id of a gene: ``gene:`` + symbol.
-
-    Examples
-    --------
-    >>> gene_node_id("TP53")
-    'gene:TP53'
-    """
-    return GENE_PREFIX + symbol.strip()
 
 
 class CompoundTargets(NamedTuple):
