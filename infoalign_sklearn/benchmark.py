@@ -30,13 +30,13 @@ def infer_task(y) -> str:
 
 
 def make_model(name: str, task: str, *, binary_features: bool, random_state: int = 0,
-               n_jobs: int | None = None, max_epochs: int = 100):
+               n_jobs: int | None = None, max_epochs: int = 100, n_features: int | None = None):
     """The paper's downstream models by name: ``"mlp"``, ``"rf"`` or ``"gp"``.
 
     ``mlp``: :class:`MultiTaskMLPClassifier` / ``Regressor`` (one hidden layer of 1,200, early
     stopping on the validation set). ``rf``: a random forest per task. ``gp``: a Gaussian
-    process per task, with the Tanimoto kernel on binary fingerprints and an RBF kernel on
-    continuous representations.
+    process per task, with the Tanimoto kernel on binary fingerprints and an RBF kernel
+    (fixed length scale, on standardised features) on continuous representations.
     """
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
     from sklearn.gaussian_process import GaussianProcessClassifier, GaussianProcessRegressor
@@ -60,19 +60,21 @@ def make_model(name: str, task: str, *, binary_features: bool, random_state: int
         return PerTaskEstimator(cls(n_estimators=100, random_state=random_state, n_jobs=n_jobs))
     if name == "gp":
         if binary_features:
-            kernel = TanimotoKernel()
-            scale = False
+            kernel, optimizer = TanimotoKernel(), "fmin_l_bfgs_b"
         else:
-            kernel = RBF(length_scale=10.0)
-            scale = True
+            # standardised features: squared distances ~ 2 x n_features, so this length scale
+            # keeps the kernel informative; fixed, because fitting it per task is the slow part
+            kernel = RBF(length_scale=np.sqrt(n_features or 1.0), length_scale_bounds="fixed")
+            optimizer = None
         if classification:
-            gp = GaussianProcessClassifier(kernel=kernel, random_state=random_state)
+            gp = GaussianProcessClassifier(kernel=kernel, optimizer=optimizer,
+                                           random_state=random_state)
         else:
             gp = GaussianProcessRegressor(
                 kernel=ConstantKernel() * kernel + WhiteKernel(), normalize_y=True,
                 random_state=random_state,
             )
-        inner = make_pipeline(StandardScaler(), gp) if scale else gp
+        inner = gp if binary_features else make_pipeline(StandardScaler(), gp)
         return PerTaskEstimator(inner, n_jobs=n_jobs)
     raise ValueError(f"Unknown model {name!r}; choose from {MODEL_NAMES}.")
 
@@ -140,10 +142,15 @@ def evaluate_representations(
             tr, te = train[ok[train]], test[ok[test]]
             va = None if valid is None else valid[ok[valid]]
             binary = bool(np.isin(X[ok][: min(len(X), 500)], (0.0, 1.0)).all())
+            if not binary:
+                # learned representations have arbitrary scales (mu grows freely under a tiny
+                # beta); standardise with training statistics so MLP and GP see unit scales
+                mean, std = X[tr].mean(axis=0), X[tr].std(axis=0)
+                X = (X - mean) / np.where(std > 0, std, 1.0)
             for model_name in models:
                 model = make_model(model_name, task, binary_features=binary,
                                    random_state=random_state + split_no, n_jobs=n_jobs,
-                                   max_epochs=max_epochs)
+                                   max_epochs=max_epochs, n_features=X.shape[1])
                 start = time.perf_counter()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # one-class tasks in a fold: announced below

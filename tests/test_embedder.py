@@ -114,9 +114,14 @@ def test_unpickled_without_graph_explains_how_to_refit(fitted):
 def test_save_pretrained_round_trip_and_integrity(fitted, held_out, tmp_path):
     smiles, _ = held_out
     fitted.save_pretrained(tmp_path / "model")
-    loaded = InfoAlignEmbedder.from_pretrained(tmp_path / "model", batch_size=5)
+    loaded = InfoAlignEmbedder.from_pretrained(tmp_path / "model")
     np.testing.assert_array_equal(loaded.transform(smiles), fitted.transform(smiles))
-    assert loaded.batch_size == 5 and loaded.loss_history_ == fitted.loss_history_
+    assert loaded.loss_history_ == fitted.loss_history_
+    # other batch sizes may take other float kernels: equal up to rounding
+    rebatched = InfoAlignEmbedder.from_pretrained(tmp_path / "model", batch_size=5)
+    assert rebatched.batch_size == 5
+    np.testing.assert_allclose(rebatched.transform(smiles), fitted.transform(smiles), rtol=1e-5,
+                               atol=1e-5)
     np.testing.assert_allclose(loaded.decode(smiles[:3], "morphology"),
                                fitted.decode(smiles[:3], "morphology"))
 
