@@ -18,13 +18,12 @@ import glob
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .._io import atomic_directory
 from .context import EDGE_KINDS, MODALITIES, NODE_KINDS, ContextGraph, FeatureBlock
 
 FORMAT_NAME = "infoalign-sklearn/context-graph"
@@ -36,22 +35,6 @@ NODES = "nodes.parquet"
 
 class ContextGraphFileError(ValueError):
     """A saved graph cannot be read: missing, truncated or altered file, unknown version."""
-
-
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as fh:
-        os.fsync(fh.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # some platforms cannot open directories; rename is still atomic there
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _sha256(path: Path) -> str:
@@ -130,26 +113,10 @@ def save_graph(graph: ContextGraph, path, overwrite: bool = False) -> str:
             raise FileExistsError(
                 f"{target} exists and is not a saved ContextGraph; refusing to replace it"
             )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # same parent directory: the final rename never crosses a file system
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
+    # the manifest is written last: a directory without it is never loadable
+    with atomic_directory(target) as tmp:
         _write_payload(graph, tmp)
-        for name in (ARRAYS, NODES):
-            _fsync_file(tmp / name)
         _write_manifest(graph, tmp)
-        _fsync_dir(tmp)
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-            os.replace(target, old / "graph")
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
-        _fsync_dir(target.parent)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return str(target)
 
 
