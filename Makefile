@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo bench clean
+.PHONY: install test lint demo docs bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,13 +17,18 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(PY) -m ruff check infoalign_sklearn tests examples benchmarks
+	$(PY) -m ruff check infoalign_sklearn tests examples benchmarks docs
 
 test: $(STAMP) lint
 	$(PY) -m pytest
 
 demo: $(STAMP)
 	$(VENV)/bin/infoalign demo --out demo_output
+
+# the docs are Markdown; this regenerates the API reference and the concepts figure
+docs: $(STAMP)
+	$(PY) docs/make_api.py
+	$(PY) docs/make_figures.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/featurize.py
