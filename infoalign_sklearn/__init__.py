@@ -3,7 +3,7 @@
 from . import readers
 from .chem import InvalidMoleculeError, scaffold_of, smiles_to_graph
 from .contrastive import ContrastiveEmbedder
-from .datasets import load_benchmark, load_csv
+from .datasets import fetch_benchmark, load_benchmark, load_csv
 from .embedders import InfoAlignEmbedder
 from .estimators import (
     MultiTaskMLPClassifier,
@@ -60,3 +60,4 @@ __all__ += [
     "profile_scores", "random_matching_baseline", "read_cellpainting", "read_gct", "read_gctx",
     "read_l1000", "readers",
 ]
+__all__ += ["fetch_benchmark"]

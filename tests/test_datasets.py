@@ -65,12 +65,14 @@ def test_benchmarks_folder_env_variable_and_frames(tmp_path, monkeypatch):
 
 def test_missing_data_is_explained(tmp_path, monkeypatch):
     monkeypatch.delenv("INFOALIGN_DATA_DIR", raising=False)
+    monkeypatch.setenv("INFOALIGN_CACHE_DIR", str(tmp_path / "cache"))
     with pytest.raises(FileNotFoundError, match="INFOALIGN_DATA_DIR"):
         load_benchmark("chembl2k")
     with pytest.raises(FileNotFoundError) as info:
         load_benchmark("chembl2k", tmp_path / "nowhere")
     message = str(info.value)
-    assert "benchmarks/chembl2k/assays.csv.gz" in message and "does not exist" in message
+    assert "benchmarks/chembl2k/assays.csv.gz" in message and "download=True" in message
+    assert str(tmp_path / "cache" / "chembl2k" / "assays.csv.gz") in message
     with pytest.raises(ValueError, match="choose one of"):
         load_benchmark("tox21", tmp_path)
 
@@ -101,3 +103,29 @@ def test_load_csv_infers_targets_and_task(tmp_path):
         load_csv(path, "SMILES", ["name"])
     with pytest.raises(FileNotFoundError):
         load_csv(tmp_path / "absent.csv")
+
+
+def test_download_into_cache_checks_sha256_and_then_works_offline(tmp_path, monkeypatch):
+    import hashlib
+
+    from infoalign_sklearn import datasets
+
+    monkeypatch.delenv("INFOALIGN_DATA_DIR", raising=False)
+    served = tmp_path / "served"
+    write_benchmark(served, "biogenadme")
+    source = served / "biogenadme" / "assays.csv.gz"
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    monkeypatch.setattr(datasets, "BENCHMARK_URL", f"file://{served}/{{name}}/assays.csv.gz")
+    monkeypatch.setitem(datasets.BENCHMARK_SHA256, "biogenadme", "0" * 64)
+    cache = tmp_path / "cache"
+    with pytest.raises(ValueError, match="SHA-256"):
+        load_benchmark("biogenadme", cache_dir=cache, download=True)
+    assert not (cache / "biogenadme" / "assays.csv.gz").exists()
+
+    monkeypatch.setitem(datasets.BENCHMARK_SHA256, "biogenadme", digest)
+    data = load_benchmark("biogenadme", cache_dir=cache, download=True)
+    assert data.filename == str(cache / "biogenadme" / "assays.csv.gz") and len(data.data) == 3
+    source.unlink()  # offline from now on: the cached copy is used
+    assert len(load_benchmark("biogenadme", cache_dir=cache).data) == 3
+    with pytest.raises(FileNotFoundError, match="Offline"):
+        datasets.fetch_benchmark("broad6k", cache_dir=cache)
