@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -90,5 +89,4 @@ def embed_table(embedder, source, out, *, smiles_column: str = "smiles", chunk_s
             writer.close()
     if bar is not None:
         bar.close()
-    os.utime(out)
     return n_rows, n_invalid
