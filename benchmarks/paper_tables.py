@@ -57,6 +57,18 @@ def build_representations(graph, args) -> dict:
 
     @functools.cache
     def infoalign(seed: int):
+        # Pretrained embedders are kept (save_pretrained) per graph, epochs and seed, so a
+        # later run with other models or datasets reuses them instead of pretraining again.
+        saved = None
+        if args.embedder_cache:
+            saved = (Path(args.embedder_cache)
+                     / f"infoalign_{graph.content_hash[:12]}_e{args.epochs}_seed{seed}")
+            if (saved / "config.json").exists():
+                emb = InfoAlignEmbedder.from_pretrained(saved, context_graph=graph, errors="nan",
+                                                        n_jobs=args.n_jobs, device=args.device)
+                print(f"InfoAlign seed {seed}: loaded the pretrained embedder from {saved}",
+                      flush=True)
+                return emb
         start = time.perf_counter()
         emb = InfoAlignEmbedder(
             graph, max_epochs=args.epochs, random_state=seed, errors="nan", n_jobs=args.n_jobs,
@@ -65,6 +77,8 @@ def build_representations(graph, args) -> dict:
         print(f"InfoAlign seed {seed}: pretrained {emb.n_epochs_} epochs on "
               f"{emb.n_training_molecules_} molecules in {time.perf_counter() - start:.0f}s; "
               f"final loss {emb.loss_history_[-1]['loss']:.4f}", flush=True)
+        if saved is not None:
+            emb.save_pretrained(saved)
         return emb
 
     @functools.cache
@@ -114,6 +128,21 @@ def render(out: Path, datasets, seeds_note: str) -> None:
     print(f"\nwrote {out}/results_tidy.csv, summary.csv, tables.md and one PNG per dataset")
 
 
+def merge_previous(path: Path, tidy: pd.DataFrame, fresh: bool = False) -> pd.DataFrame:
+    """``tidy`` plus the rows of an earlier run in ``path`` for other (representation, model)
+    pairs, so runs with different ``--models`` build one table. ``fresh`` drops earlier rows."""
+    if fresh or not path.exists():
+        return tidy
+    previous = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    ran = set(zip(tidy["representation"], tidy["model"]))
+    keep = [pair not in ran for pair in zip(previous["representation"], previous["model"])]
+    kept = previous[keep]
+    if len(kept):
+        pairs = sorted(set(zip(kept["representation"], kept["model"])))
+        print(f"kept earlier rows of {path.name} for {pairs} (pass --fresh to drop them)")
+    return pd.concat([kept, tidy], ignore_index=True)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=os.environ.get("INFOALIGN_DATA_DIR"))
@@ -134,6 +163,13 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--n-jobs", type=int, default=-1)
     parser.add_argument("--verbose", type=int, default=0)
+    parser.add_argument("--embedder-cache", default=None,
+                        help="folder keeping pretrained InfoAlign embedders (one per graph, "
+                             "epochs and seed) for reuse by later runs; default OUT/embedders")
+    parser.add_argument("--no-embedder-cache", action="store_true")
+    parser.add_argument("--fresh", action="store_true",
+                        help="overwrite <dataset>_tidy.csv instead of keeping the rows of "
+                             "earlier runs for other representation/model pairs")
     args = parser.parse_args(argv)
     out = Path(args.out)
     note = f"Seeds: {args.seeds}; pretraining epochs: {args.epochs}; graph: {args.graph}"
@@ -146,6 +182,10 @@ def main(argv=None) -> int:
         parser.error("pass --graph (a saved context graph, e.g. from build_real_context.py)")
 
     out.mkdir(parents=True, exist_ok=True)
+    if args.no_embedder_cache:
+        args.embedder_cache = None
+    elif args.embedder_cache is None:
+        args.embedder_cache = str(out / "embedders")
     graph = ContextGraph.load(args.graph)
     print(graph.summary(), flush=True)
     reps = build_representations(graph, args)
@@ -160,6 +200,7 @@ def main(argv=None) -> int:
             skip={m: r for (m, d), r in SKIP.items() if d == dataset}, max_epochs=args.mlp_epochs,
             n_jobs=args.n_jobs, verbose=args.verbose,
         )
+        tidy = merge_previous(out / f"{dataset}_tidy.csv", tidy, fresh=args.fresh)
         tidy.to_csv(out / f"{dataset}_tidy.csv", index=False)
         scored = tidy[tidy["skipped"] == ""]
         table = format_table(summarize(scored.rename(columns={"seed": "split"})))
