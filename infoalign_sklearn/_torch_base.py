@@ -13,6 +13,7 @@ Subclasses provide ``_build_module()`` (a module whose ``forward(batch)`` return
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,13 +23,14 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 import torch
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from ._parallel import progress_options
 from .base import molecule_input_tags
-from .chem.graphs import collate_graphs, featurize_graphs
+from .chem.graphs import _graphs_of_chunk, collate_graphs
 from .chem.molecules import check_molecule_input, raise_or_mask_invalid
 
 
@@ -64,6 +66,36 @@ def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
+
+
+def _prefetched(items, chunk: int):
+    """Graphs of ``items`` chunk by chunk, the next chunk featurised in a thread meanwhile."""
+    starts = range(0, len(items), chunk)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = None
+        for start in starts:
+            graphs = (pending.result() if pending is not None
+                      else _graphs_of_chunk(items[start:start + chunk]))
+            pending = (pool.submit(_graphs_of_chunk, items[start + chunk:start + 2 * chunk])
+                       if start + chunk < len(items) else None)
+            yield graphs
+
+
+def _encode_graphs(module, graphs, batch_size: int, device) -> tuple[np.ndarray | None, np.ndarray]:
+    """Embeddings of the valid graphs of one chunk (in order) and the chunk's validity mask."""
+    ok = np.array([g is not None for g in graphs], dtype=bool)
+    good = [g for g in graphs if g is not None]
+    parts = [
+        module(collate_graphs(good[b:b + batch_size]).to(device))[0].float().cpu().numpy()
+        for b in range(0, len(good), batch_size)
+    ]
+    return (np.concatenate(parts) if parts else None), ok
+
+
+def _featurize_and_encode(module, items, batch_size: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """Worker side of the data-parallel CPU ``transform``."""
+    with torch.inference_mode():
+        return _encode_graphs(module.eval(), _graphs_of_chunk(items), batch_size, torch.device("cpu"))
 
 
 def _seed_for(*keys: int) -> int:
@@ -122,33 +154,63 @@ class GraphTrainedEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         module = self.module_.to(device).eval()
         out = np.full((len(items), self.latent_dim), np.nan, dtype=np.float32)
         valid = np.zeros(len(items), dtype=bool)
-        chunk = self.batch_size * 8
-        starts = list(range(0, len(items), chunk))
         bar_opts = progress_options(self.verbose, desc)
         bar = tqdm(total=len(items), **bar_opts) if bar_opts is not None else None
-
-        def featurize(start):
-            return featurize_graphs(items[start:start + chunk], errors="nan", n_jobs=self.n_jobs)
-
-        # featurise the next chunk in a thread while the encoder runs on this one
-        with ThreadPoolExecutor(max_workers=1) as pool, torch.inference_mode():
-            pending = pool.submit(featurize, starts[0]) if starts else None
-            for k, start in enumerate(starts):
-                graphs, ok = pending.result()
-                if k + 1 < len(starts):
-                    pending = pool.submit(featurize, starts[k + 1])
-                valid[start:start + len(ok)] = ok
-                good = np.flatnonzero(ok)
-                for b in range(0, len(good), self.batch_size):
-                    sel = good[b:b + self.batch_size]
-                    embedding = module(collate_graphs([graphs[i] for i in sel]).to(device))[0]
-                    out[start + sel] = embedding.float().cpu().numpy()
-                if bar is not None:
-                    bar.update(len(ok))
+        workers = effective_n_jobs(self.n_jobs)
+        if device.type == "cpu" and workers > 1 and len(items) > 2 * self.batch_size:
+            chunks = self._encoded_in_workers(items, module, workers)
+        else:
+            chunks = self._encoded_here(items, module, device, workers)
+        for start, embedding, ok in chunks:
+            valid[start:start + len(ok)] = ok
+            if ok.any():
+                out[start + np.flatnonzero(ok)] = embedding
+            if bar is not None:
+                bar.update(len(ok))
         if bar is not None:
             bar.close()
         raise_or_mask_invalid(items, valid, self.errors)
         return out, valid
+
+    def _encoded_here(self, items, module, device, workers):
+        """Encode in this process, featurising ahead of the forward passes.
+
+        With ``n_jobs`` > 1 (a GPU run), joblib workers featurise the next batches while the
+        encoder runs on this one (ordered, a few batches ahead); otherwise a thread featurises
+        the next chunk, which overlaps with the forward pass when the encoder leaves a core (or
+        the GPU) free.
+        """
+        chunk = self.batch_size if workers > 1 else self.batch_size * 8
+        starts = range(0, len(items), chunk)
+        if workers > 1 and len(items) > chunk:
+            featurized = Parallel(n_jobs=self.n_jobs, return_as="generator")(
+                delayed(_graphs_of_chunk)(items[s:s + chunk]) for s in starts
+            )
+        else:
+            featurized = _prefetched(items, chunk)
+        with torch.inference_mode():
+            for start, graphs in zip(starts, featurized):
+                yield start, *_encode_graphs(module, graphs, self.batch_size, device)
+
+    def _encoded_in_workers(self, items, module, workers):
+        """Encode on the CPU in ``workers`` processes, each featurising and encoding its chunks.
+
+        Featurisation costs a third to a half of a CPU forward pass and torch's intra-op threads
+        use every core, so featurising beside the encoder only competes with it; splitting the
+        molecules between processes (joblib limits each worker's torch threads to its share of
+        the cores) keeps every core busy with both. Each chunk carries the encoder (without the
+        decoders), so chunks are large: one per worker, at most 20 batches.
+        """
+        chunk = max(self.batch_size, min(-(-len(items) // workers), 20 * self.batch_size))
+        starts = range(0, len(items), chunk)
+        encoder = copy.copy(module.cpu())  # shares the parameters; drops decoders from the pickle
+        encoder._modules = {k: module._modules[k] for k in ("graph_encoder", "dist_net")}
+        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(
+            delayed(_featurize_and_encode)(encoder, items[s:s + chunk], self.batch_size)
+            for s in starts
+        )
+        for start, (embedding, ok) in zip(starts, results):
+            yield start, embedding, ok
 
     def transform(self, X) -> np.ndarray:
         """Embeddings of X: float32 array of shape (n_molecules, latent_dim)."""

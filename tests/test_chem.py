@@ -129,3 +129,20 @@ def test_scaffolds_ignore_chirality_and_side_chains():
 def test_inchikey_skeleton_ignores_stereo():
     assert inchikey14("C[C@H](N)C(=O)O") == inchikey14("C[C@@H](N)C(=O)O") == "QNAYBMKLOCPYGJ"
     assert inchikey14("nonsense") is None
+
+
+def test_graphs_from_smiles_equal_graphs_from_mol_objects(nci_smiles):
+    # SMILES without '@' or '/' '\' skip the chirality and bond-stereo getters; the result
+    # must be what the full featurisation of the parsed molecule gives
+    stereo = ["F[C@H](Cl)Br", "F[C@@H](Cl)Br", "C/C=C/C", "C/C=C\\C", "F/C=C\\F",
+              "C[C@@H]1CC[C@H](O)CC1", "F[Pt@SP1](Cl)(Br)I", "[2H]C", "[Na+].[Cl-]", "C=C=C"]
+    smiles = stereo + list(nci_smiles[:500])
+    from_smiles, ok = featurize_graphs(smiles, errors="nan")
+    mols = [Chem.MolFromSmiles(s) for s in np.asarray(smiles, dtype=object)[ok]]
+    from_mols, _ = featurize_graphs(mols)
+    assert ok[: len(stereo)].all()
+    assert from_mols[0].x[1, 1] != from_mols[1].x[1, 1]  # the chiral tags are read
+    assert from_mols[2].edge_attr[2, 1] != from_mols[3].edge_attr[2, 1]  # and bond stereo
+    for a, b in zip([g for g in from_smiles if g is not None], from_mols, strict=True):
+        for u, v in zip(a, b, strict=True):
+            assert u.dtype == v.dtype and u.shape == v.shape and (u == v).all()

@@ -198,3 +198,17 @@ def test_decode_returns_raw_units_within_graph_bounds(fitted, context, held_out)
 def test_fit_without_graph_is_a_clear_error():
     with pytest.raises(ValueError, match="needs a context graph"):
         InfoAlignEmbedder().fit()
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_chunked_transform_keeps_order_and_nan_rows(fitted, held_out, n_jobs):
+    # several featurisation chunks (thread prefetch or joblib workers), bad inputs inside
+    smiles, _ = held_out
+    items = list(smiles[:40])
+    items[3] = items[37] = "not a smiles"
+    reference = fitted.transform([s for s in items if s != "not a smiles"])
+    chunked = clone(fitted).set_params(errors="nan", batch_size=4, n_jobs=n_jobs)
+    chunked.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_")})
+    Z = chunked.transform(items)
+    assert np.isnan(Z[[3, 37]]).all()
+    np.testing.assert_allclose(np.delete(Z, [3, 37], axis=0), reference, rtol=1e-5, atol=1e-6)

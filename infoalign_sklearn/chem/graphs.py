@@ -37,33 +37,42 @@ BOND_FEATURE_NAMES = ("bond_type", "bond_stereo", "is_conjugated")
 # 4 bond types + other; 6 stereo labels; boolean
 BOND_FEATURE_DIMS = (5, 6, 2)
 
-_CHIRALITY = {
+def _lookup(mapping: dict, other: int) -> np.ndarray:
+    """A table from RDKit's integer enum values to our categories (``other`` elsewhere)."""
+    table = np.full(max(int(k) for k in type(next(iter(mapping))).values) + 1, other, np.int64)
+    for key, category in mapping.items():
+        table[int(key)] = category
+    return table
+
+
+# enum value -> category; the order of each list is the published vocabulary's
+_CHIRALITY = _lookup({
     Chem.ChiralType.CHI_UNSPECIFIED: 0,
     Chem.ChiralType.CHI_TETRAHEDRAL_CW: 1,
     Chem.ChiralType.CHI_TETRAHEDRAL_CCW: 2,
     Chem.ChiralType.CHI_OTHER: 3,
-}
-_HYBRIDIZATION = {
+}, other=4)
+_HYBRIDIZATION = _lookup({
     Chem.HybridizationType.SP: 0,
     Chem.HybridizationType.SP2: 1,
     Chem.HybridizationType.SP3: 2,
     Chem.HybridizationType.SP3D: 3,
     Chem.HybridizationType.SP3D2: 4,
-}
-_BOND_TYPE = {
+}, other=5)
+_BOND_TYPE = _lookup({
     Chem.BondType.SINGLE: 0,
     Chem.BondType.DOUBLE: 1,
     Chem.BondType.TRIPLE: 2,
     Chem.BondType.AROMATIC: 3,
-}
-_BOND_STEREO = {
+}, other=4)
+_BOND_STEREO = _lookup({
     Chem.BondStereo.STEREONONE: 0,
     Chem.BondStereo.STEREOZ: 1,
     Chem.BondStereo.STEREOE: 2,
     Chem.BondStereo.STEREOCIS: 3,
     Chem.BondStereo.STEREOTRANS: 4,
     Chem.BondStereo.STEREOANY: 5,
-}
+}, other=0)
 
 
 class MolGraph(NamedTuple):
@@ -86,40 +95,54 @@ class MolGraph(NamedTuple):
         )
 
 
-def _atom_row(atom) -> tuple:
-    z = atom.GetAtomicNum()
-    charge = atom.GetFormalCharge()
-    return (
-        z - 1 if 1 <= z <= 118 else 118,
-        _CHIRALITY.get(atom.GetChiralTag(), 4),
-        min(atom.GetTotalDegree(), 11),
-        charge + 5 if -5 <= charge <= 5 else 11,
-        min(atom.GetTotalNumHs(), 9),
-        min(atom.GetNumRadicalElectrons(), 5),
-        _HYBRIDIZATION.get(atom.GetHybridization(), 5),
-        int(atom.GetIsAromatic()),
-        int(atom.IsInRing()),
-    )
-
-
 def mol_to_graph(mol: Chem.Mol) -> MolGraph:
     """Featurise an RDKit molecule. Molecules without bonds give an empty edge set."""
-    x = np.array([_atom_row(a) for a in mol.GetAtoms()], dtype=np.int64).reshape(-1, 9)
+    return _mol_to_graph(mol)
+
+
+def _mol_to_graph(mol: Chem.Mol, chiral: bool = True, stereo: bool = True) -> MolGraph:
+    """:func:`mol_to_graph`, told when a molecule has no chiral tags or bond stereo.
+
+    Featurisation is on the critical path of ``transform``, and the enum getters (chiral tag,
+    hybridisation, bond type and stereo) cost several times the integer ones in RDKit's Python
+    bindings. A molecule parsed from SMILES without ``@`` has no chiral tags and one without
+    ``/`` or ``\\`` no bond stereo, so those getters are skipped (their category is 0). The
+    other getters fill one integer table; clipping and enum lookups work on whole columns.
+    """
+    n_atoms = mol.GetNumAtoms()
+    atoms = [mol.GetAtomWithIdx(i) for i in range(n_atoms)]
+    raw = np.array([
+        (a.GetAtomicNum(), a.GetTotalDegree(), a.GetFormalCharge(), a.GetTotalNumHs(),
+         a.GetNumRadicalElectrons(), int(a.GetHybridization()), a.GetIsAromatic(), a.IsInRing())
+        for a in atoms
+    ], dtype=np.int64).reshape(-1, 8)
+    z, charge = raw[:, 0], raw[:, 2]
+    x = np.empty((n_atoms, 9), dtype=np.int64)
+    x[:, 0] = np.where((z >= 1) & (z <= 118), z - 1, 118)
+    if chiral:
+        x[:, 1] = _CHIRALITY[np.fromiter((int(a.GetChiralTag()) for a in atoms), np.int64, n_atoms)]
+    else:
+        x[:, 1] = 0
+    np.minimum(raw[:, 1], 11, out=x[:, 2])
+    x[:, 3] = np.where((charge >= -5) & (charge <= 5), charge + 5, 11)
+    np.minimum(raw[:, 3], 9, out=x[:, 4])
+    np.minimum(raw[:, 4], 5, out=x[:, 5])
+    x[:, 6] = _HYBRIDIZATION[raw[:, 5]]
+    x[:, 7:] = raw[:, 6:]
     n_bonds = mol.GetNumBonds()
-    edge_index = np.empty((2, 2 * n_bonds), dtype=np.int64)
-    edge_attr = np.empty((2 * n_bonds, 3), dtype=np.int64)
-    for k, bond in enumerate(mol.GetBonds()):
-        i, j = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()
-        feats = (
-            _BOND_TYPE.get(bond.GetBondType(), 4),
-            _BOND_STEREO.get(bond.GetStereo(), 0),
-            int(bond.GetIsConjugated()),
-        )
-        edge_index[:, 2 * k] = (i, j)
-        edge_index[:, 2 * k + 1] = (j, i)
-        edge_attr[2 * k] = feats
-        edge_attr[2 * k + 1] = feats
-    return MolGraph(x, edge_index, edge_attr)
+    bonds = [mol.GetBondWithIdx(k) for k in range(n_bonds)]
+    raw = np.array([
+        (b.GetBeginAtomIdx(), b.GetEndAtomIdx(), int(b.GetBondType()), b.GetIsConjugated())
+        for b in bonds
+    ], dtype=np.int64).reshape(-1, 4)
+    attr = np.zeros((n_bonds, 3), dtype=np.int64)
+    attr[:, 0] = _BOND_TYPE[raw[:, 2]]
+    if stereo:
+        attr[:, 1] = _BOND_STEREO[np.fromiter((int(b.GetStereo()) for b in bonds), np.int64, n_bonds)]
+    attr[:, 2] = raw[:, 3]
+    # both directions of every bond, interleaved: (i, j), (j, i), ...
+    edge_index = np.stack([raw[:, :2].ravel(), raw[:, 1::-1].ravel()])
+    return MolGraph(x, edge_index, np.repeat(attr, 2, axis=0))
 
 
 def smiles_to_graph(smiles) -> Data:
@@ -140,9 +163,41 @@ def smiles_to_graph(smiles) -> Data:
 def _graphs_of_chunk(items) -> list:
     out = []
     for item in items:
-        mol = mol_from_input(item)
-        out.append(None if mol is None else mol_to_graph(mol))
+        if isinstance(item, str):
+            mol = _mol_from_plain_smiles(item)
+            stereo = _STEREO_MARKS.intersection(item)
+            out.append(None if mol is None else _mol_to_graph(
+                mol, chiral="@" in stereo, stereo="/" in stereo or "\\" in stereo))
+        else:
+            mol = mol_from_input(item)
+            out.append(None if mol is None else _mol_to_graph(mol))
     return out
+
+
+_STEREO_MARKS = frozenset("@/\\")
+
+
+def _mol_from_plain_smiles(smiles: str) -> Chem.Mol | None:
+    """``mol_from_input`` for a SMILES string, without the stereo perception it cannot need.
+
+    ``MolFromSmiles`` sanitises, removes explicit hydrogens, then perceives stereochemistry,
+    which is about a third of its time and changes nothing when the string has no ``@``,
+    ``/`` or ``\\`` (nor a CXSMILES extension). Such strings take the same steps minus that
+    one; the others go through ``mol_from_input``.
+    """
+    text = smiles.strip()
+    if _STEREO_MARKS.intersection(text) or " " in text or "\t" in text:
+        return mol_from_input(text)
+    if not text:
+        return None
+    mol = Chem.MolFromSmiles(text, sanitize=False)
+    if mol is None:
+        return None
+    try:
+        mol = Chem.RemoveHs(mol, updateExplicitCount=True, sanitize=True)
+    except Exception:  # what MolFromSmiles reports as None: valence, kekulisation, ...
+        return None
+    return mol if mol.GetNumAtoms() > 0 else None
 
 
 def featurize_graphs(
