@@ -6,16 +6,24 @@ import importlib.util
 import os
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
+
+from infoalign_sklearn.graph import make_synthetic_context
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-def run_example(name: str, argv: list[str]):
+def load_example(name: str):
     spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.main(argv)
+    return module
+
+
+def run_example(name: str, argv: list[str]):
+    return load_example(name).main(argv)
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +33,8 @@ def _in_tmp(tmp_path, monkeypatch):
 
 def test_every_example_has_a_smoke_test():
     tested = {"pipeline_scaffold_cv", "grid_search", "build_graph_from_tables",
-              "decode_morphology", "embed_csv", "zero_shot_matching", "build_real_context"}
+              "decode_morphology", "embed_csv", "zero_shot_matching", "build_real_context",
+              "zero_shot_real"}
     assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -71,6 +80,92 @@ def test_zero_shot_matching():
     results = run_example("zero_shot_matching",
                           ["--n-molecules", "60", "--n-held-out", "12", "--epochs", "1"])
     assert "Random ranking (exact expectation)" in results
+
+
+ZERO_SHOT_ROWS = {"InfoAlign (decoder likelihood)", "Contrastive (cosine)",
+                  "Random ranking (exact expectation)"}
+TINY = ["--epochs", "1", "--contrastive-epochs", "1", "--latent-dim", "8", "--hidden-dim", "8",
+        "--num-layers", "2", "--batch-size", "32", "--device", "cpu"]
+
+
+def _dose_graph():
+    """Two profiled molecules (one at two doses), a stereo twin of the first, a gene."""
+    from infoalign_sklearn.graph import ContextGraph, FeatureBlock
+
+    ids = ["mol:a", "cp:x@0.1", "cp:x@10", "mol:b", "cp:y@1", "gene:G", "mol:c"]
+    kinds = ["molecule", "morphology", "morphology", "molecule", "morphology", "gene",
+             "molecule"]
+    smiles = ["C[C@H](N)O", None, None, "CCCN", None, None, "CC(N)O"]
+    values = np.array([[0.0, 0.2], [1.0, 0.6], [0.5, 1.0]], np.float32)
+    block = FeatureBlock(np.array([-1, 0, 1, -1, 2, -1, -1]), values,
+                         np.array([0.0, -1.0], np.float32), np.array([2.0, 1.0], np.float32),
+                         ("f1", "f2"))
+    edges = ([0, 0, 3, 2, 0, 3, 6], [1, 2, 4, 4, 5, 5, 5], [1.0] * 7,
+             ["perturbation"] * 3 + ["similarity", "target", "target", "target"])
+    return ContextGraph.from_edges(ids, kinds, smiles, {"morphology": block}, edges)
+
+
+def test_zero_shot_real_fold_graph_drops_molecules_and_their_profiles():
+    example = load_example("zero_shot_real")
+    graph = _dose_graph()
+    profiles = example.profiled_molecules(graph)
+    assert {k: v.tolist() for k, v in profiles.items()} == {0: [1, 2], 3: [4]}
+    reduced = example.fold_graph(graph, [0])
+    # the held-out molecule, its stereo twin (same InChIKey skeleton) and both its profiles go
+    assert reduced.node_ids.tolist() == ["mol:b", "cp:y@1", "gene:G"]
+    assert (reduced.molecule_index(["C[C@H](N)O", "CC(N)O"]) == -1).all()
+    assert reduced.feature_block("morphology").values.tolist() == [[0.5, 1.0]]
+    assert sorted(reduced.edges()["kind"]) == ["perturbation", "target"]
+    # candidates in raw units: lower + value * (upper - lower)
+    np.testing.assert_allclose(example.candidate_profile(graph, profiles[0], "max-dose"),
+                               [2.0, 0.2], rtol=1e-6)
+    np.testing.assert_allclose(example.candidate_profile(graph, profiles[0], "median"),
+                               [1.0, -0.2], rtol=1e-6)
+
+
+def test_zero_shot_real_fold_graph_on_a_synthetic_graph():
+    example = load_example("zero_shot_real")
+    graph = make_synthetic_context(40, random_state=0).graph
+    profiles = example.profiled_molecules(graph)
+    held = sorted(profiles)[:5]
+    reduced = example.fold_graph(graph, held)
+    smiles = graph.nodes["smiles"].to_numpy()[held].tolist()
+    assert (reduced.molecule_index(smiles) == -1).all()
+    assert reduced.stats()["nodes"]["molecule"] == graph.stats()["nodes"]["molecule"] - 5
+    profile_ids = graph.node_ids[np.concatenate([profiles[n] for n in held])]
+    assert (reduced.node_index(profile_ids) == -1).all()
+    block, kept = graph.feature_block("morphology"), reduced.feature_block("morphology")
+    assert (kept.rows >= 0).sum() == (block.rows >= 0).sum() - len(profile_ids)
+    held_values = block.take(graph.node_index(profile_ids))
+    assert not (kept.values[:, None, :] == held_values[None]).all(axis=2).any()
+
+
+def test_zero_shot_real(tmp_path, capsys):
+    graph = make_synthetic_context(40, random_state=0).graph
+    graph.save(tmp_path / "g")
+    results = run_example("zero_shot_real", ["--graph", str(tmp_path / "g"), "--folds", "2",
+                                             "--out", str(tmp_path / "folds.csv"), *TINY])
+    assert set(results) == ZERO_SHOT_ROWS
+    for metrics in results.values():
+        assert {"ndcg@1", "ndcg@10", "hit@1", "hit@10"} <= set(metrics)
+        assert metrics["n_folds"] == 2
+    printed = capsys.readouterr().out
+    assert "SIMULATED data: zero-shot" in printed and "wall time" in printed
+    assert all(name in printed for name in ZERO_SHOT_ROWS)
+    folds = pd.read_csv(tmp_path / "folds.csv")
+    assert len(folds) == 6 and set(folds["method"]) == ZERO_SHOT_ROWS
+    assert (folds["n_queries"] == folds["n_candidates"]).all()
+
+
+def test_zero_shot_real_needs_morphology_profiles(tmp_path):
+    from infoalign_sklearn.graph import ContextGraph
+
+    ContextGraph.from_edges(["mol:1"], ["molecule"], ["CCO"]).save(tmp_path / "bare")
+    with pytest.raises(SystemExit, match="no 'morphology' feature block"):
+        run_example("zero_shot_real", ["--graph", str(tmp_path / "bare")])
+    _dose_graph().save(tmp_path / "few")
+    with pytest.raises(SystemExit, match="only 2 molecule.*needs at least 4"):
+        run_example("zero_shot_real", ["--graph", str(tmp_path / "few"), "--folds", "2"])
 
 
 def _real_data_dir() -> Path | None:
