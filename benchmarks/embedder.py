@@ -47,14 +47,24 @@ def bench_transform(smiles: list[str], batch_size: int, device: str) -> None:
     graphs = [g for g in graphs if g is not None]
     batches = [collate_graphs(graphs[i:i + batch_size]).to(device)
                for i in range(0, len(graphs), batch_size)]
-    with torch.inference_mode():
-        module(batches[0])  # warm-up
-        start = time.perf_counter()
-        for batch in batches:
-            module(batch)
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        bare = len(graphs) / (time.perf_counter() - start)
+    def bare_forward() -> float:
+        with torch.inference_mode():
+            module(batches[0])  # warm-up
+            start = time.perf_counter()
+            for batch in batches:
+                module(batch)
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+        return len(graphs) / (time.perf_counter() - start)
+
+    bare = bare_forward()
+    if not device.startswith("cuda"):
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        one_thread = bare_forward()
+        torch.set_num_threads(threads)
+        print(f"transform: bare encoder forward with 1 torch thread {one_thread:,.0f} mol/s "
+              f"(with {threads}: {bare:,.0f} mol/s)")
     start = time.perf_counter()
     featurize_graphs(smiles, errors="nan")
     featurize = len(smiles) / (time.perf_counter() - start)

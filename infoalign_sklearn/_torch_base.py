@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from ._parallel import progress_options
 from .base import molecule_input_tags
-from .chem.graphs import _graphs_of_chunk, collate_graphs
+from .chem.graphs import _graphs_of_chunk, _packed_graphs_of_chunk, collate_graphs
 from .chem.molecules import check_molecule_input, raise_or_mask_invalid
 
 
@@ -183,9 +183,9 @@ class GraphTrainedEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         chunk = self.batch_size if workers > 1 else self.batch_size * 8
         starts = range(0, len(items), chunk)
         if workers > 1 and len(items) > chunk:
-            featurized = Parallel(n_jobs=self.n_jobs, return_as="generator")(
-                delayed(_graphs_of_chunk)(items[s:s + chunk]) for s in starts
-            )
+            featurized = map(list, Parallel(n_jobs=self.n_jobs, return_as="generator")(
+                delayed(_packed_graphs_of_chunk)(items[s:s + chunk]) for s in starts
+            ))
         else:
             featurized = _prefetched(items, chunk)
         with torch.inference_mode():

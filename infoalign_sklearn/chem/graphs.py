@@ -97,52 +97,123 @@ class MolGraph(NamedTuple):
 
 def mol_to_graph(mol: Chem.Mol) -> MolGraph:
     """Featurise an RDKit molecule. Molecules without bonds give an empty edge set."""
-    return _mol_to_graph(mol)
+    return _graphs_of_mols([mol], [True], [True])[0]
 
 
-def _mol_to_graph(mol: Chem.Mol, chiral: bool = True, stereo: bool = True) -> MolGraph:
-    """:func:`mol_to_graph`, told when a molecule has no chiral tags or bond stereo.
+def _graphs_of_mols(mols, chiral, stereo) -> list[MolGraph]:
+    return _PackedGraphs.from_rows(*_getter_rows(mols, chiral, stereo)).graphs()
 
-    Featurisation is on the critical path of ``transform``, and the enum getters (chiral tag,
-    hybridisation, bond type and stereo) cost several times the integer ones in RDKit's Python
-    bindings. A molecule parsed from SMILES without ``@`` has no chiral tags and one without
-    ``/`` or ``\\`` no bond stereo, so those getters are skipped (their category is 0). The
-    other getters fill one integer table; clipping and enum lookups work on whole columns.
+
+def _getter_rows(mols, chiral, stereo) -> tuple[list, list, np.ndarray, np.ndarray]:
+    """RDKit getter values of every atom and bond of ``mols``, and the counts per molecule;
+    ``chiral`` / ``stereo`` say, per molecule, whether it may carry chiral tags / bond stereo.
+
+    Featurisation is on the critical path of ``transform``. The getters are called once per
+    atom and bond into one list of integer rows for all molecules; clipping and the enum ->
+    category lookups then run once over the whole table (:func:`_encode_rows`), which is split
+    per molecule (views) only where graphs are needed. The enum getters (chiral tag, hybridisation, bond type and stereo) cost several
+    times the integer ones in RDKit's Python bindings: a molecule parsed from SMILES without
+    ``@`` has no chiral tags, and one without ``/`` or ``\\`` no bond stereo, so those two
+    getters are skipped there (category 0).
     """
-    n_atoms = mol.GetNumAtoms()
-    atoms = [mol.GetAtomWithIdx(i) for i in range(n_atoms)]
-    raw = np.array([
-        (a.GetAtomicNum(), a.GetTotalDegree(), a.GetFormalCharge(), a.GetTotalNumHs(),
-         a.GetNumRadicalElectrons(), int(a.GetHybridization()), a.GetIsAromatic(), a.IsInRing())
-        for a in atoms
-    ], dtype=np.int64).reshape(-1, 8)
-    z, charge = raw[:, 0], raw[:, 2]
-    x = np.empty((n_atoms, 9), dtype=np.int64)
+    atom_rows: list = []
+    bond_rows: list = []
+    n_atoms = np.empty(len(mols), dtype=np.int64)
+    n_bonds = np.empty(len(mols), dtype=np.int64)
+    for k, (mol, has_chiral, has_stereo) in enumerate(zip(mols, chiral, stereo)):
+        atoms = mol.GetAtoms()
+        n_atoms[k] = len(atoms)
+        if has_chiral:
+            atom_rows.extend(
+                (a.GetAtomicNum(), int(a.GetChiralTag()), a.GetTotalDegree(), a.GetFormalCharge(),
+                 a.GetTotalNumHs(), a.GetNumRadicalElectrons(), int(a.GetHybridization()),
+                 a.GetIsAromatic(), a.IsInRing())
+                for a in atoms)
+        else:
+            atom_rows.extend(
+                (a.GetAtomicNum(), 0, a.GetTotalDegree(), a.GetFormalCharge(), a.GetTotalNumHs(),
+                 a.GetNumRadicalElectrons(), int(a.GetHybridization()), a.GetIsAromatic(),
+                 a.IsInRing())
+                for a in atoms)
+        bonds = mol.GetBonds()
+        n_bonds[k] = len(bonds)
+        if has_stereo:
+            bond_rows.extend(
+                (b.GetBeginAtomIdx(), b.GetEndAtomIdx(), int(b.GetBondType()), int(b.GetStereo()),
+                 b.GetIsConjugated())
+                for b in bonds)
+        else:
+            bond_rows.extend(
+                (b.GetBeginAtomIdx(), b.GetEndAtomIdx(), int(b.GetBondType()), 0,
+                 b.GetIsConjugated())
+                for b in bonds)
+    return atom_rows, bond_rows, n_atoms, n_bonds
+
+
+class _PackedGraphs:
+    """The graphs of many molecules as a few concatenated arrays plus counts.
+
+    Cheap to send between processes (six arrays instead of three per molecule); iterating
+    gives each input's :class:`MolGraph` (views into the arrays), or ``None`` where
+    ``valid`` is False.
+    """
+
+    __slots__ = ("x", "edge_index", "edge_attr", "n_atoms", "n_bonds", "valid")
+
+    def __init__(self, x, edge_index, edge_attr, n_atoms, n_bonds, valid):
+        self.x, self.edge_index, self.edge_attr = x, edge_index, edge_attr
+        self.n_atoms, self.n_bonds, self.valid = n_atoms, n_bonds, valid
+
+    def __getstate__(self):
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __setstate__(self, state):
+        for name, value in zip(self.__slots__, state, strict=True):
+            setattr(self, name, value)
+
+    @classmethod
+    def from_rows(cls, atom_rows, bond_rows, n_atoms, n_bonds, valid=None) -> _PackedGraphs:
+        x, edge_index, edge_attr = _encode_rows(atom_rows, bond_rows)
+        valid = np.ones(len(n_atoms), dtype=bool) if valid is None else valid
+        return cls(x, edge_index, edge_attr, n_atoms, n_bonds, valid)
+
+    def graphs(self) -> list[MolGraph]:
+        """The valid molecules' graphs, in order."""
+        atom_cuts = np.cumsum(self.n_atoms)[:-1]
+        edge_cuts = 2 * np.cumsum(self.n_bonds)[:-1]
+        return [
+            MolGraph(xs, ei, ea)
+            for xs, ei, ea in zip(np.split(self.x, atom_cuts),
+                                  np.split(self.edge_index, edge_cuts, axis=1),
+                                  np.split(self.edge_attr, edge_cuts))
+        ]
+
+    def __len__(self) -> int:
+        return len(self.valid)
+
+    def __iter__(self):
+        graphs = iter(self.graphs())
+        for ok in self.valid:
+            yield next(graphs) if ok else None
+
+
+def _encode_rows(atom_rows, bond_rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Raw getter values -> OGB categories, over all molecules' atoms and bonds at once."""
+    x = np.array(atom_rows, dtype=np.int64).reshape(-1, 9)
+    z, charge = x[:, 0].copy(), x[:, 3].copy()
     x[:, 0] = np.where((z >= 1) & (z <= 118), z - 1, 118)
-    if chiral:
-        x[:, 1] = _CHIRALITY[np.fromiter((int(a.GetChiralTag()) for a in atoms), np.int64, n_atoms)]
-    else:
-        x[:, 1] = 0
-    np.minimum(raw[:, 1], 11, out=x[:, 2])
+    x[:, 1] = _CHIRALITY[x[:, 1]]
+    np.minimum(x[:, 2], 11, out=x[:, 2])
     x[:, 3] = np.where((charge >= -5) & (charge <= 5), charge + 5, 11)
-    np.minimum(raw[:, 3], 9, out=x[:, 4])
-    np.minimum(raw[:, 4], 5, out=x[:, 5])
-    x[:, 6] = _HYBRIDIZATION[raw[:, 5]]
-    x[:, 7:] = raw[:, 6:]
-    n_bonds = mol.GetNumBonds()
-    bonds = [mol.GetBondWithIdx(k) for k in range(n_bonds)]
-    raw = np.array([
-        (b.GetBeginAtomIdx(), b.GetEndAtomIdx(), int(b.GetBondType()), b.GetIsConjugated())
-        for b in bonds
-    ], dtype=np.int64).reshape(-1, 4)
-    attr = np.zeros((n_bonds, 3), dtype=np.int64)
-    attr[:, 0] = _BOND_TYPE[raw[:, 2]]
-    if stereo:
-        attr[:, 1] = _BOND_STEREO[np.fromiter((int(b.GetStereo()) for b in bonds), np.int64, n_bonds)]
-    attr[:, 2] = raw[:, 3]
+    np.minimum(x[:, 4], 9, out=x[:, 4])
+    np.minimum(x[:, 5], 5, out=x[:, 5])
+    x[:, 6] = _HYBRIDIZATION[x[:, 6]]
+    raw = np.array(bond_rows, dtype=np.int64).reshape(-1, 5)
+    attr = np.stack([_BOND_TYPE[raw[:, 2]], _BOND_STEREO[raw[:, 3]], raw[:, 4]], axis=1)
+    attr = np.repeat(attr, 2, axis=0)
     # both directions of every bond, interleaved: (i, j), (j, i), ...
     edge_index = np.stack([raw[:, :2].ravel(), raw[:, 1::-1].ravel()])
-    return MolGraph(x, edge_index, np.repeat(attr, 2, axis=0))
+    return x, edge_index, attr
 
 
 def smiles_to_graph(smiles) -> Data:
@@ -161,17 +232,27 @@ def smiles_to_graph(smiles) -> Data:
 
 
 def _graphs_of_chunk(items) -> list:
-    out = []
-    for item in items:
+    return list(_packed_graphs_of_chunk(items))
+
+
+def _packed_graphs_of_chunk(items) -> _PackedGraphs:
+    """Parse and featurise ``items`` (what worker processes run and send back)."""
+    mols, chiral, stereo = [], [], []
+    valid = np.zeros(len(items), dtype=bool)
+    for k, item in enumerate(items):
         if isinstance(item, str):
             mol = _mol_from_plain_smiles(item)
-            stereo = _STEREO_MARKS.intersection(item)
-            out.append(None if mol is None else _mol_to_graph(
-                mol, chiral="@" in stereo, stereo="/" in stereo or "\\" in stereo))
+            marks = _STEREO_MARKS.intersection(item)
+            flags = ("@" in marks, "/" in marks or "\\" in marks)
         else:
             mol = mol_from_input(item)
-            out.append(None if mol is None else _mol_to_graph(mol))
-    return out
+            flags = (True, True)
+        if mol is not None:
+            mols.append(mol)
+            chiral.append(flags[0])
+            stereo.append(flags[1])
+            valid[k] = True
+    return _PackedGraphs.from_rows(*_getter_rows(mols, chiral, stereo), valid=valid)
 
 
 _STEREO_MARKS = frozenset("@/\\")
@@ -212,7 +293,7 @@ def featurize_graphs(
     check_errors_option(errors)
     items = check_molecule_input(X)
     graphs = chunked_map(
-        _graphs_of_chunk, items, n_jobs=n_jobs, batch_size=batch_size, verbose=verbose,
+        _packed_graphs_of_chunk, items, n_jobs=n_jobs, batch_size=batch_size, verbose=verbose,
         desc="featurising graphs",
     )
     valid = raise_or_mask_invalid(items, np.array([g is not None for g in graphs]), errors)
