@@ -8,17 +8,27 @@ weights and no graph matrices, and min-max scaling of profiles with the bounds k
 
 Subclasses provide ``_build_module()`` (a module whose ``forward(batch)`` returns
 ``(embedding, ...)``), ``latent_dim``, ``batch_size``, ``device``, ``errors``, ``n_jobs``,
-``verbose`` and ``random_state``, and set ``module_`` in ``fit``.
+``verbose`` and ``random_state``, and set ``module_`` in ``fit``. ``save_pretrained`` /
+``from_pretrained`` (format ``"infoalign-sklearn/<class name>"``) write and restore the
+parameters and the fitted ``modalities_``, ``feature_bounds_``, ``graph_reference_``,
+``loss_history_`` and ``n_training_molecules_``; subclasses extend ``_config()`` and
+``_restore(config, state_dict)`` with what their ``_build_module`` and methods need.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import io
+import json
+import math
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from numbers import Integral
+from numbers import Integral, Real
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -28,10 +38,19 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
+from ._io import atomic_file
 from ._parallel import progress_options
 from .base import molecule_input_tags
 from .chem.graphs import _graphs_of_chunk, _packed_graphs_of_chunk, collate_graphs
 from .chem.molecules import check_molecule_input, raise_or_mask_invalid
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+#: Version of the ``save_pretrained`` directory layout; a newer one refuses to load.
+PRETRAINED_FORMAT_VERSION = 1
+#: Prefix of the ``format`` entry of a saved embedder's config.json (then the class name).
+PRETRAINED_FORMAT_PREFIX = "infoalign-sklearn/"
 
 
 @dataclass(frozen=True)
@@ -114,7 +133,7 @@ class GraphTrainedEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             raise ValueError(
                 f"{name}.fit needs a context graph: pass context_graph=ContextGraph (or the "
                 "directory of a saved one). To use pretrained weights without refitting, load "
-                f"them with {name}.from_pretrained(dir) where available."
+                f"them with {name}.from_pretrained(dir)."
             )
         if isinstance(graph, GraphReference):
             return graph.load()
@@ -238,8 +257,206 @@ class GraphTrainedEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             module.load_state_dict(module_state)
             self.module_ = module.eval()
 
+    # -------------------------------------------------------- save_pretrained
+    @classmethod
+    def _pretrained_format(cls) -> str:
+        # "infoalign-sklearn/InfoAlignEmbedder" for InfoAlign: the name of format version 1
+        return f"{PRETRAINED_FORMAT_PREFIX}{cls.__name__}"
+
+    def _params_config(self) -> dict:
+        """The constructor parameters as JSON values, without the graph.
+
+        Paths become strings; a RandomState instance becomes None (its stream cannot be saved).
+        """
+        params = self.get_params(deep=False)
+        params.pop("context_graph", None)
+        for name, value in params.items():
+            if isinstance(value, os.PathLike):
+                params[name] = str(value)
+        random_state = params.get("random_state")
+        if not (random_state is None or isinstance(random_state, Integral)):
+            params["random_state"] = None
+        return params
+
+    @classmethod
+    def _params_from_config(cls, params: dict) -> dict:
+        """The inverse of :meth:`_params_config` where JSON changed a type (tuples -> lists)."""
+        return dict(params)
+
+    def _config(self) -> dict:
+        """The fitted state both embedders share, as JSON values; subclasses add theirs."""
+        return {
+            "params": self._params_config(),
+            "modalities": list(self.modalities_),
+            "feature_bounds": {m: _bounds_config(b) for m, b in self.feature_bounds_.items()},
+            "graph_reference": {"path": self.graph_reference_.path,
+                                "content_hash": self.graph_reference_.content_hash},
+            "loss_history": self.loss_history_,
+            "n_training_molecules": self.n_training_molecules_,
+        }
+
+    def _restore(self, config: dict, state_dict: dict) -> None:
+        """Set the shared fitted attributes from ``config`` and load the weights.
+
+        Subclasses set the attributes their ``_build_module`` needs first, then call this.
+        """
+        self.modalities_ = tuple(config["modalities"])
+        self.feature_bounds_ = {
+            m: _bounds_from_config(b) for m, b in config["feature_bounds"].items()
+        }
+        ref = config["graph_reference"]
+        self.graph_reference_ = GraphReference(ref["path"], ref["content_hash"])
+        self.loss_history_ = list(config["loss_history"])
+        self.n_epochs_ = len(self.loss_history_)
+        self.n_training_molecules_ = int(config["n_training_molecules"])
+        module = self._build_module()
+        module.load_state_dict(state_dict)
+        self.module_ = module.eval()
+
+    def save_pretrained(self, directory) -> Path:
+        """Write ``weights.pt`` (a state dict) and ``config.json`` to ``directory``.
+
+        ``weights.pt`` holds the module's weights as CPU tensors; ``config.json`` the
+        parameters (without the graph), the fitted attributes needed to embed molecules and
+        profiles, the graph's path and content hash, the format (``"infoalign-sklearn/"`` and
+        the class name, and a version) and the SHA-256 of ``weights.pt``. Each file is replaced
+        atomically, weights first; as the config carries the weights' checksum, a crash between
+        the two leaves a directory that refuses to load rather than one that loads mismatched
+        parts. Other files in the directory are left alone.
+
+        Parameters
+        ----------
+        directory : str or path
+            Where to write; created if needed.
+
+        Returns
+        -------
+        directory : Path
+            The directory written.
+        """
+        check_is_fitted(self, "module_")
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu() for k, v in self.module_.state_dict().items()}
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        payload = buffer.getvalue()
+        with atomic_file(directory / "weights.pt") as fh:
+            fh.write(payload)
+        config = {
+            "format": self._pretrained_format(),
+            "format_version": PRETRAINED_FORMAT_VERSION,
+            "weights_sha256": hashlib.sha256(payload).hexdigest(),
+            **self._config(),
+        }
+        with atomic_file(directory / "config.json", "w") as fh:
+            fh.write(json.dumps(config, indent=2, default=_json_default))
+        return directory
+
+    @classmethod
+    def from_pretrained(cls, directory, **overrides) -> Self:
+        """Load an embedder written by :meth:`save_pretrained` (weights with ``weights_only``).
+
+        The weights are checked against their SHA-256 in ``config.json``, then read on the CPU
+        with ``torch.load(weights_only=True)``. The loaded embedder transforms without the
+        graph: its ``context_graph`` is the saved graph reference (path and content hash), which
+        a refit loads only if the graph is still there, unchanged.
+
+        Parameters
+        ----------
+        directory : str or path
+            A directory written by ``save_pretrained`` of this class.
+        **overrides
+            Constructor parameters to use instead of the saved ones, such as ``device``,
+            ``batch_size``, ``n_jobs``, ``errors`` or ``context_graph``. Parameters that shape
+            the network (``latent_dim``, ``hidden_dim``, ...) must stay as saved.
+
+        Returns
+        -------
+        embedder : instance of this class
+            Fitted, its module in eval mode.
+
+        Raises
+        ------
+        FileNotFoundError
+            ``config.json`` or ``weights.pt`` is missing.
+        ValueError
+            ``config.json`` is not valid JSON or lacks an entry, describes another kind of model
+            (e.g. an InfoAlignEmbedder given to ``ContrastiveEmbedder.from_pretrained``) or a
+            newer format, or ``weights.pt`` does not match its checksum.
+        """
+        name = cls.__name__
+        directory = Path(directory)
+        config_path, weights_path = directory / "config.json", directory / "weights.pt"
+        missing = [p.name for p in (config_path, weights_path) if not p.exists()]
+        if missing:
+            raise FileNotFoundError(f"{directory} is not a saved {name}: missing {missing}")
+        try:
+            config = json.loads(config_path.read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{config_path} is not valid JSON: {exc}") from exc
+        if not isinstance(config, dict):
+            raise ValueError(f"{config_path} is not the config of a saved {name}.")
+        expected, found = cls._pretrained_format(), config.get("format")
+        if found != expected:
+            if isinstance(found, str) and found.startswith(PRETRAINED_FORMAT_PREFIX):
+                other = found[len(PRETRAINED_FORMAT_PREFIX):]
+                raise ValueError(
+                    f"{directory} holds a saved {other} (format {found!r}), but "
+                    f"{name}.from_pretrained expects format {expected!r}; load it with "
+                    f"{other}.from_pretrained."
+                )
+            raise ValueError(
+                f"{config_path} does not describe a saved {name}: format {found!r}, expected "
+                f"{expected!r}."
+            )
+        version = config.get("format_version", math.inf)
+        if not isinstance(version, Real) or version > PRETRAINED_FORMAT_VERSION:
+            raise ValueError(
+                f"{directory} was written by a newer infoalign-sklearn (format "
+                f"{config.get('format_version')}); upgrade to load it."
+            )
+        if hashlib.sha256(weights_path.read_bytes()).hexdigest() != config.get("weights_sha256"):
+            raise ValueError(f"{weights_path} does not match its checksum in config.json (corrupted?).")
+        state_dict = torch.load(weights_path, map_location="cpu", weights_only=True)
+        try:
+            ref = config["graph_reference"]
+            params = {**cls._params_from_config(config["params"]), **overrides}
+            params.setdefault("context_graph", GraphReference(ref["path"], ref["content_hash"]))
+            embedder = cls(**params)
+            embedder._restore(config, state_dict)
+        except KeyError as exc:
+            raise ValueError(f"{config_path} lacks the entry {exc} of a saved {name}.") from exc
+        return embedder
+
     def __sklearn_tags__(self):
         return molecule_input_tags(super().__sklearn_tags__())
+
+
+def _bounds_config(bounds: dict) -> dict:
+    """A fitted feature-bounds dict as JSON values (arrays -> lists)."""
+    return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in bounds.items()}
+
+
+def _bounds_from_config(bounds: dict) -> dict:
+    """The inverse of :func:`_bounds_config`: every entry but columns / binary is a float32 array."""
+    out = {}
+    for key, value in bounds.items():
+        if key == "columns":
+            out[key] = [str(c) for c in value]
+        elif key == "binary":
+            out[key] = bool(value)
+        else:
+            out[key] = np.asarray(value, dtype=np.float32)
+    return out
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
 
 
 def feature_bounds_of(block) -> dict:

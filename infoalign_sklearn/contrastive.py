@@ -311,6 +311,23 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
         fill = self.feature_bounds_[modality]["fill"]
         return np.ascontiguousarray(np.where(np.isnan(scaled), fill, scaled), dtype=np.float32)
 
+    # ------------------------------------------------------------ persistence
+    def _config(self) -> dict:
+        # feature_bounds_ (in the shared part) carries each modality's "fill" array too
+        return {**super()._config(), "profile_dims": self.profile_dims_, "n_pairs": self.n_pairs_}
+
+    @classmethod
+    def _params_from_config(cls, params: dict) -> dict:
+        params = super()._params_from_config(params)
+        if isinstance(params.get("modalities"), list):  # a tuple, written as a JSON list
+            params["modalities"] = tuple(params["modalities"])
+        return params
+
+    def _restore(self, config: dict, state_dict: dict) -> None:
+        self.profile_dims_ = {m: int(d) for m, d in config["profile_dims"].items()}
+        self.n_pairs_ = {m: int(n) for m, n in config["n_pairs"].items()}
+        super()._restore(config, state_dict)
+
     # ------------------------------------------------------------- profiles
     def embed_profiles(self, profiles, modality: str = "morphology") -> np.ndarray:
         """Embed cell profiles given in raw units into the molecules' space.

@@ -11,9 +11,7 @@ checkpoints and a pickle that holds CPU weights, so a model trained on a GPU loa
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import math
 import os
 import warnings
 from numbers import Integral, Real
@@ -29,6 +27,7 @@ from tqdm.auto import tqdm
 from ._io import atomic_file
 from ._parallel import progress_options
 from ._torch_base import (
+    PRETRAINED_FORMAT_VERSION,  # noqa: F401  (re-exported: it was defined here)
     EpochLosses,
     GraphReference,
     GraphTrainedEmbedder,
@@ -41,7 +40,6 @@ from .chem.graphs import collate_graphs, featurize_graphs
 from .chem.molecules import check_molecule_input
 from .nn.infoalign import InfoAlignModel, kl_to_standard_normal, modality_loss
 
-PRETRAINED_FORMAT_VERSION = 1
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
@@ -421,105 +419,8 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
 
     # ------------------------------------------------------------ persistence
     def _config(self) -> dict:
-        params = self.get_params(deep=False)
-        params.pop("context_graph")
-        params["checkpoint_dir"] = None if params["checkpoint_dir"] is None else str(params["checkpoint_dir"])
-        if not (params["random_state"] is None or isinstance(params["random_state"], Integral)):
-            params["random_state"] = None
-        return {
-            "params": params,
-            "modalities": list(self.modalities_),
-            "decoder_dims": self.decoder_dims_,
-            "feature_bounds": {
-                m: {"lower": b["lower"].tolist(), "upper": b["upper"].tolist(),
-                    "columns": b["columns"], "binary": b["binary"]}
-                for m, b in self.feature_bounds_.items()
-            },
-            "graph_reference": {"path": self.graph_reference_.path,
-                                "content_hash": self.graph_reference_.content_hash},
-            "loss_history": self.loss_history_,
-            "n_training_molecules": self.n_training_molecules_,
-        }
+        return {**super()._config(), "decoder_dims": self.decoder_dims_}
 
     def _restore(self, config: dict, state_dict: dict) -> None:
-        self.modalities_ = tuple(config["modalities"])
         self.decoder_dims_ = {m: int(d) for m, d in config["decoder_dims"].items()}
-        self.feature_bounds_ = {
-            m: {"lower": np.asarray(b["lower"], dtype=np.float32),
-                "upper": np.asarray(b["upper"], dtype=np.float32),
-                "columns": list(b["columns"]), "binary": bool(b["binary"])}
-            for m, b in config["feature_bounds"].items()
-        }
-        ref = config["graph_reference"]
-        self.graph_reference_ = GraphReference(ref["path"], ref["content_hash"])
-        self.loss_history_ = list(config["loss_history"])
-        self.n_epochs_ = len(self.loss_history_)
-        self.n_training_molecules_ = int(config["n_training_molecules"])
-        module = self._build_module()
-        module.load_state_dict(state_dict)
-        self.module_ = module.eval()
-
-    def save_pretrained(self, directory) -> Path:
-        """Write ``weights.pt`` (a state dict) and ``config.json`` to ``directory``.
-
-        Each file is replaced atomically, weights first; the config carries the weights'
-        checksum, so a crash between the two leaves a directory that refuses to load rather
-        than one that loads mismatched parts. Other files in the directory are left alone.
-        """
-        check_is_fitted(self, "module_")
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().cpu() for k, v in self.module_.state_dict().items()}
-        buffer = io.BytesIO()
-        torch.save(state, buffer)
-        payload = buffer.getvalue()
-        with atomic_file(directory / "weights.pt") as fh:
-            fh.write(payload)
-        config = {
-            "format": "infoalign-sklearn/InfoAlignEmbedder",
-            "format_version": PRETRAINED_FORMAT_VERSION,
-            "weights_sha256": hashlib.sha256(payload).hexdigest(),
-            **self._config(),
-        }
-        with atomic_file(directory / "config.json", "w") as fh:
-            fh.write(json.dumps(config, indent=2, default=_json_default))
-        return directory
-
-    @classmethod
-    def from_pretrained(cls, directory, **overrides) -> InfoAlignEmbedder:
-        """Load an embedder written by :meth:`save_pretrained` (weights with ``weights_only``).
-
-        ``overrides`` set parameters such as ``device`` or ``batch_size``.
-        """
-        directory = Path(directory)
-        config_path, weights_path = directory / "config.json", directory / "weights.pt"
-        missing = [p.name for p in (config_path, weights_path) if not p.exists()]
-        if missing:
-            raise FileNotFoundError(f"{directory} is not a saved InfoAlignEmbedder: missing {missing}")
-        try:
-            config = json.loads(config_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{config_path} is not valid JSON: {exc}") from exc
-        if config.get("format") != "infoalign-sklearn/InfoAlignEmbedder":
-            raise ValueError(f"{config_path} does not describe an InfoAlignEmbedder.")
-        if config.get("format_version", math.inf) > PRETRAINED_FORMAT_VERSION:
-            raise ValueError(
-                f"{directory} was written by a newer infoalign-sklearn (format "
-                f"{config.get('format_version')}); upgrade to load it."
-            )
-        if hashlib.sha256(weights_path.read_bytes()).hexdigest() != config.get("weights_sha256"):
-            raise ValueError(f"{weights_path} does not match its checksum in config.json (corrupted?).")
-        state_dict = torch.load(weights_path, map_location="cpu", weights_only=True)
-        ref = config["graph_reference"]
-        params = {**config["params"], **overrides}
-        params.setdefault("context_graph", GraphReference(ref["path"], ref["content_hash"]))
-        embedder = cls(**params)
-        embedder._restore(config, state_dict)
-        return embedder
-
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
+        super()._restore(config, state_dict)

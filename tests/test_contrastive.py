@@ -1,4 +1,6 @@
+import json
 import pickle
+import shutil
 
 import joblib
 import numpy as np
@@ -10,7 +12,7 @@ from sklearn_compat import check_molecule_estimator
 
 from infoalign_sklearn.chem import InvalidMoleculeError
 from infoalign_sklearn.contrastive import ContrastiveEmbedder, _perturbation_links
-from infoalign_sklearn.embedders import GraphReference
+from infoalign_sklearn.embedders import GraphReference, InfoAlignEmbedder
 from infoalign_sklearn.graph import ContextGraph, make_synthetic_context
 from infoalign_sklearn.matching import evaluate_matching, profile_scores
 from infoalign_sklearn.nn.contrastive import symmetric_info_nce
@@ -226,3 +228,100 @@ def test_trains_when_profiles_are_shared_and_molecules_have_several():
     emb = ContrastiveEmbedder(graph, modalities=("morphology",), **{**TINY, "max_epochs": 3}).fit()
     assert emb.n_pairs_ == {"morphology": 5} and emb.n_training_molecules_ == 4
     assert all(np.isfinite(r["loss"]) for r in emb.loss_history_)
+
+
+def test_save_pretrained_round_trip(fitted, context, held_out, tmp_path):
+    smiles, _ = held_out
+    morphology = context.true_profiles(smiles, "morphology")
+    expression = context.true_profiles(smiles, "expression")
+    fitted.save_pretrained(tmp_path / "model")
+    config = json.loads((tmp_path / "model" / "config.json").read_text())
+    assert config["format"] == "infoalign-sklearn/ContrastiveEmbedder"
+    loaded = ContrastiveEmbedder.from_pretrained(tmp_path / "model")
+
+    np.testing.assert_array_equal(loaded.transform(smiles), fitted.transform(smiles))
+    np.testing.assert_array_equal(loaded.embed_profiles(morphology), fitted.embed_profiles(morphology))
+    np.testing.assert_array_equal(loaded.embed_profiles(expression, "expression"),
+                                  fitted.embed_profiles(expression, "expression"))
+    np.testing.assert_array_equal(profile_scores(loaded, smiles[:10], morphology),
+                                  profile_scores(fitted, smiles[:10], morphology))
+
+    params = fitted.get_params()
+    params.pop("context_graph")
+    assert {k: v for k, v in loaded.get_params().items() if k != "context_graph"} == params
+    assert loaded.modalities == ("morphology", "expression")  # a tuple again, not a JSON list
+    for name in ("modalities_", "profile_dims_", "n_pairs_", "loss_history_", "n_epochs_",
+                 "n_training_molecules_", "graph_reference_"):
+        assert getattr(loaded, name) == getattr(fitted, name), name
+    assert loaded.context_graph == fitted.graph_reference_
+    for m in fitted.modalities_:
+        want, got = fitted.feature_bounds_[m], loaded.feature_bounds_[m]
+        assert set(got) == {"lower", "upper", "columns", "binary", "fill"}
+        assert got["columns"] == want["columns"] and got["binary"] == want["binary"]
+        for key in ("lower", "upper", "fill"):
+            assert got[key].dtype == np.float32
+            np.testing.assert_array_equal(got[key], want[key])
+
+    rebatched = ContrastiveEmbedder.from_pretrained(tmp_path / "model", batch_size=5, device="cpu")
+    assert (rebatched.batch_size, rebatched.device) == (5, "cpu")
+    np.testing.assert_allclose(rebatched.embed_profiles(morphology), fitted.embed_profiles(morphology),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_from_pretrained_needs_no_graph(small_graph, tmp_path):
+    small_graph.save(tmp_path / "graph")
+    emb = ContrastiveEmbedder(str(tmp_path / "graph"), **{**TINY, "max_epochs": 1}).fit()
+    smiles, profiles = own_morphology(small_graph)
+    emb.save_pretrained(tmp_path / "model")
+    shutil.rmtree(tmp_path / "graph")
+
+    loaded = ContrastiveEmbedder.from_pretrained(tmp_path / "model")
+    assert loaded.context_graph == GraphReference(str(tmp_path / "graph"), small_graph.content_hash)
+    np.testing.assert_array_equal(loaded.transform(smiles), emb.transform(smiles))
+    np.testing.assert_array_equal(loaded.embed_profiles(profiles), emb.embed_profiles(profiles))
+    np.testing.assert_array_equal(profile_scores(loaded, smiles, profiles),
+                                  profile_scores(emb, smiles, profiles))
+    with pytest.raises(FileNotFoundError, match="no saved ContextGraph"):
+        clone(loaded).fit()
+
+
+def test_from_pretrained_refuses_other_models_and_damaged_directories(fitted, small_graph, tmp_path):
+    model = tmp_path / "model"
+    fitted.save_pretrained(model)
+    infoalign = tmp_path / "infoalign"
+    InfoAlignEmbedder(small_graph, **{**TINY, "max_epochs": 1}).fit().save_pretrained(infoalign)
+    with pytest.raises(ValueError, match=r"holds a saved InfoAlignEmbedder .*"
+                                         r"ContrastiveEmbedder.from_pretrained expects format "
+                                         r"'infoalign-sklearn/ContrastiveEmbedder'"):
+        ContrastiveEmbedder.from_pretrained(infoalign)
+    with pytest.raises(ValueError, match="holds a saved ContrastiveEmbedder"):
+        InfoAlignEmbedder.from_pretrained(model)
+
+    weights = model / "weights.pt"
+    intact = weights.read_bytes()
+    damaged = bytearray(intact)
+    damaged[len(damaged) // 2] ^= 0xFF  # same size, one byte flipped
+    weights.write_bytes(bytes(damaged))
+    with pytest.raises(ValueError, match="checksum"):
+        ContrastiveEmbedder.from_pretrained(model)
+    weights.write_bytes(intact[:-10])
+    with pytest.raises(ValueError, match="checksum"):
+        ContrastiveEmbedder.from_pretrained(model)
+    weights.write_bytes(intact)
+
+    config_path = model / "config.json"
+    config = json.loads(config_path.read_text())
+    without_dims = {k: v for k, v in config.items() if k != "profile_dims"}
+    for changed, message in [
+        ({**config, "format": "something/else"}, "does not describe a saved ContrastiveEmbedder"),
+        ({**config, "format_version": 99}, "newer"),
+        (without_dims, "lacks the entry 'profile_dims'"),
+    ]:
+        config_path.write_text(json.dumps(changed))
+        with pytest.raises(ValueError, match=message):
+            ContrastiveEmbedder.from_pretrained(model)
+    config_path.write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        ContrastiveEmbedder.from_pretrained(model)
+    with pytest.raises(FileNotFoundError, match="not a saved ContrastiveEmbedder"):
+        ContrastiveEmbedder.from_pretrained(tmp_path)

@@ -114,6 +114,10 @@ def test_unpickled_without_graph_explains_how_to_refit(fitted):
 def test_save_pretrained_round_trip_and_integrity(fitted, held_out, tmp_path):
     smiles, _ = held_out
     fitted.save_pretrained(tmp_path / "model")
+    # the format name of existing saved directories: they must keep loading
+    config = json.loads((tmp_path / "model" / "config.json").read_text())
+    assert config["format"] == "infoalign-sklearn/InfoAlignEmbedder"
+    assert config["format_version"] == 1
     loaded = InfoAlignEmbedder.from_pretrained(tmp_path / "model")
     np.testing.assert_array_equal(loaded.transform(smiles), fitted.transform(smiles))
     assert loaded.loss_history_ == fitted.loss_history_
@@ -212,3 +216,21 @@ def test_chunked_transform_keeps_order_and_nan_rows(fitted, held_out, n_jobs):
     Z = chunked.transform(items)
     assert np.isnan(Z[[3, 37]]).all()
     np.testing.assert_allclose(np.delete(Z, [3, 37], axis=0), reference, rtol=1e-5, atol=1e-6)
+
+
+def test_featurise_ahead_path_of_gpu_runs_keeps_order(fitted, held_out):
+    # the path a CUDA device takes with n_jobs > 1 (workers featurise, this process encodes)
+    smiles, _ = held_out
+    items = list(smiles[:20]) + ["not a smiles"] + list(smiles[20:30])
+    embedder = clone(fitted).set_params(batch_size=4, n_jobs=2)
+    embedder.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_")})
+    import torch
+
+    chunks = list(embedder._encoded_here(items, fitted.module_, torch.device("cpu"), workers=2))
+    starts = [start for start, _, _ in chunks]
+    assert starts == list(range(0, len(items), 4))
+    valid = np.concatenate([ok for _, _, ok in chunks])
+    assert valid.tolist() == [s != "not a smiles" for s in items]
+    Z = np.concatenate([emb for _, emb, ok in chunks if ok.any()])
+    np.testing.assert_allclose(Z, fitted.transform([s for s in items if s != "not a smiles"]),
+                               rtol=1e-5, atol=1e-6)
