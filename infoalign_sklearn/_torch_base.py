@@ -41,7 +41,7 @@ from tqdm.auto import tqdm
 from ._io import atomic_file
 from ._parallel import progress_options
 from .base import molecule_input_tags
-from .chem.graphs import _graphs_of_chunk, _packed_graphs_of_chunk, collate_graphs
+from .chem.graphs import _packed_graphs_of_chunk
 from .chem.molecules import check_molecule_input, raise_or_mask_invalid
 
 if TYPE_CHECKING:
@@ -94,27 +94,55 @@ def _prefetched(items, chunk: int):
         pending = None
         for start in starts:
             graphs = (pending.result() if pending is not None
-                      else _graphs_of_chunk(items[start:start + chunk]))
-            pending = (pool.submit(_graphs_of_chunk, items[start + chunk:start + 2 * chunk])
+                      else _packed_graphs_of_chunk(items[start:start + chunk]))
+            pending = (pool.submit(_packed_graphs_of_chunk, items[start + chunk:start + 2 * chunk])
                        if start + chunk < len(items) else None)
             yield graphs
 
 
 def _encode_graphs(module, graphs, batch_size: int, device) -> tuple[np.ndarray | None, np.ndarray]:
-    """Embeddings of the valid graphs of one chunk (in order) and the chunk's validity mask."""
-    ok = np.array([g is not None for g in graphs], dtype=bool)
-    good = [g for g in graphs if g is not None]
-    parts = [
-        module(collate_graphs(good[b:b + batch_size]).to(device))[0].float().cpu().numpy()
-        for b in range(0, len(good), batch_size)
-    ]
-    return (np.concatenate(parts) if parts else None), ok
+    """Embeddings of the valid graphs of one chunk (packed, in order) and the chunk's validity
+    mask."""
+    parts = [module(batch.to(device))[0].float().cpu().numpy()
+             for batch in graphs.batches(batch_size)]
+    return (np.concatenate(parts) if parts else None), graphs.valid
 
 
-def _featurize_and_encode(module, items, batch_size: int) -> tuple[np.ndarray | None, np.ndarray]:
+_ENCODER_PARTS = ("graph_encoder", "dist_net")
+
+
+def _encoder_payload(module) -> tuple:
+    """The encoder (no decoders) as workers receive it: its structure with the weights on the
+    meta device (a small pickle) and the weights as numpy arrays, which joblib memory-maps
+    once per call instead of pickling them into every task."""
+    encoder = copy.copy(module)  # shares the parameters; only the encoder's parts are kept
+    encoder._modules = {k: module._modules[k] for k in _ENCODER_PARTS}
+    state = {k: v.detach().cpu().numpy() for k, v in encoder.state_dict().items()}
+    return copy.deepcopy(encoder).to("meta").eval(), state
+
+
+def _featurize_and_encode(payload, items, batch_size: int) -> tuple[np.ndarray | None, np.ndarray]:
     """Worker side of the data-parallel CPU ``transform``."""
+    skeleton, state = payload
+    module = copy.deepcopy(skeleton)  # threads (a threading backend) share the payload
+    module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()},
+                           assign=True)
     with torch.inference_mode():
-        return _encode_graphs(module.eval(), _graphs_of_chunk(items), batch_size, torch.device("cpu"))
+        return _encode_graphs(module.eval(), _packed_graphs_of_chunk(items), batch_size,
+                              torch.device("cpu"))
+
+
+def _balanced_starts(items, n_chunks: int) -> list[int]:
+    """Start indices cutting ``items`` into ``n_chunks`` contiguous chunks of about equal work,
+    estimated from the SMILES length (two characters per atom for ``Mol`` objects): molecule
+    sizes vary along a file, and equal counts left a worker idle at the end."""
+    cost = np.fromiter(
+        (len(v) if isinstance(v, str) else 2 * v.GetNumAtoms() for v in items),
+        dtype=np.float64, count=len(items),
+    )
+    total = np.cumsum(cost + 1.0)
+    cuts = np.searchsorted(total, total[-1] * np.arange(1, n_chunks) / n_chunks)
+    return sorted({0, *(int(c) for c in cuts if 0 < c < len(items))})
 
 
 def _seed_for(*keys: int) -> int:
@@ -202,9 +230,9 @@ class GraphTrainedEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         chunk = self.batch_size if workers > 1 else self.batch_size * 8
         starts = range(0, len(items), chunk)
         if workers > 1 and len(items) > chunk:
-            featurized = map(list, Parallel(n_jobs=self.n_jobs, return_as="generator")(
+            featurized = Parallel(n_jobs=self.n_jobs, return_as="generator")(
                 delayed(_packed_graphs_of_chunk)(items[s:s + chunk]) for s in starts
-            ))
+            )
         else:
             featurized = _prefetched(items, chunk)
         with torch.inference_mode():
@@ -214,19 +242,20 @@ class GraphTrainedEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     def _encoded_in_workers(self, items, module, workers):
         """Encode on the CPU in ``workers`` processes, each featurising and encoding its chunks.
 
-        Featurisation costs a third to a half of a CPU forward pass and torch's intra-op threads
-        use every core, so featurising beside the encoder only competes with it; splitting the
+        Featurisation costs a sixth of a CPU forward pass and torch's intra-op threads use
+        every core, so featurising beside the encoder only competes with it; splitting the
         molecules between processes (joblib limits each worker's torch threads to its share of
-        the cores) keeps every core busy with both. Each chunk carries the encoder (without the
-        decoders), so chunks are large: one per worker, at most 20 batches.
+        the cores) keeps every core busy with both. Chunks are large (one per worker, at most
+        20 batches) and cut to about equal work; the weights travel memory-mapped.
         """
-        chunk = max(self.batch_size, min(-(-len(items) // workers), 20 * self.batch_size))
-        starts = range(0, len(items), chunk)
-        encoder = copy.copy(module.cpu())  # shares the parameters; drops decoders from the pickle
-        encoder._modules = {k: module._modules[k] for k in ("graph_encoder", "dist_net")}
+        n_chunks = max(workers, -(-len(items) // (20 * self.batch_size)))
+        n_chunks = min(-(-n_chunks // workers) * workers, max(1, len(items) // self.batch_size))
+        starts = _balanced_starts(items, n_chunks)
+        ends = starts[1:] + [len(items)]
+        payload = _encoder_payload(module)
         results = Parallel(n_jobs=self.n_jobs, return_as="generator")(
-            delayed(_featurize_and_encode)(encoder, items[s:s + chunk], self.batch_size)
-            for s in starts
+            delayed(_featurize_and_encode)(payload, items[s:e], self.batch_size)
+            for s, e in zip(starts, ends)
         )
         for start, (embedding, ok) in zip(starts, results):
             yield start, embedding, ok

@@ -30,6 +30,12 @@ def nci_smiles() -> list[str]:
 
 
 @pytest.fixture(scope="session")
+def all_nci_smiles() -> list[str]:
+    """Every parseable molecule of NCI's first_5K.smi (4,9xx real SMILES)."""
+    return read_nci()
+
+
+@pytest.fixture(scope="session")
 def ring_label(nci_smiles):
     """A deterministic structure-derived binary label: the molecule has two or more rings."""
     return np.array(

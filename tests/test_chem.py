@@ -131,18 +131,65 @@ def test_inchikey_skeleton_ignores_stereo():
     assert inchikey14("nonsense") is None
 
 
-def test_graphs_from_smiles_equal_graphs_from_mol_objects(nci_smiles):
-    # SMILES without '@' or '/' '\' skip the chirality and bond-stereo getters; the result
-    # must be what the full featurisation of the parsed molecule gives
-    stereo = ["F[C@H](Cl)Br", "F[C@@H](Cl)Br", "C/C=C/C", "C/C=C\\C", "F/C=C\\F",
-              "C[C@@H]1CC[C@H](O)CC1", "F[Pt@SP1](Cl)(Br)I", "[2H]C", "[Na+].[Cl-]", "C=C=C"]
-    smiles = stereo + list(nci_smiles[:500])
+def _reference_graph(mol):
+    """OGB featurisation written the plain way: every RDKit getter, atom by atom."""
+    chirality = [Chem.ChiralType.CHI_UNSPECIFIED, Chem.ChiralType.CHI_TETRAHEDRAL_CW,
+                 Chem.ChiralType.CHI_TETRAHEDRAL_CCW, Chem.ChiralType.CHI_OTHER]
+    hybrid = [Chem.HybridizationType.SP, Chem.HybridizationType.SP2, Chem.HybridizationType.SP3,
+              Chem.HybridizationType.SP3D, Chem.HybridizationType.SP3D2]
+    bond_types = [Chem.BondType.SINGLE, Chem.BondType.DOUBLE, Chem.BondType.TRIPLE,
+                  Chem.BondType.AROMATIC]
+    stereo = [Chem.BondStereo.STEREONONE, Chem.BondStereo.STEREOZ, Chem.BondStereo.STEREOE,
+              Chem.BondStereo.STEREOCIS, Chem.BondStereo.STEREOTRANS, Chem.BondStereo.STEREOANY]
+
+    def index(values, value, other):
+        return values.index(value) if value in values else other
+
+    x = [[index(list(range(1, 119)), a.GetAtomicNum(), 118),
+          index(chirality, a.GetChiralTag(), 4),
+          index(list(range(11)), a.GetTotalDegree(), 11),
+          index(list(range(-5, 6)), a.GetFormalCharge(), 11),
+          index(list(range(9)), a.GetTotalNumHs(), 9),
+          index(list(range(5)), a.GetNumRadicalElectrons(), 5),
+          index(hybrid, a.GetHybridization(), 5),
+          int(a.GetIsAromatic()), int(a.IsInRing())] for a in mol.GetAtoms()]
+    edges, attrs = [], []
+    for b in mol.GetBonds():
+        i, j = b.GetBeginAtomIdx(), b.GetEndAtomIdx()
+        attr = [index(bond_types, b.GetBondType(), 4), index(stereo, b.GetStereo(), 0),
+                int(b.GetIsConjugated())]
+        edges += [(i, j), (j, i)]
+        attrs += [attr, attr]
+    return (np.array(x).reshape(-1, 9), np.array(edges).reshape(-1, 2).T,
+            np.array(attrs).reshape(-1, 3))
+
+
+# stereo marks, charges, radicals, isotopes, explicit and bracket hydrogens, dative and
+# quadruple bonds, metals, nitro groups that sanitisation rewrites, atoms past the vocabulary
+TRICKY_SMILES = [
+    "F[C@H](Cl)Br", "F[C@@H](Cl)Br", "C/C=C/C", "C/C=C\\C", "F/C=C\\F", "C[C@@H]1CC[C@H](O)CC1",
+    "F[Pt@SP1](Cl)(Br)I", "[2H]C", "[H]C([H])([H])O", "[H][H]", "[Na+].[Cl-]", "C=C=C",
+    "[CH3]", "[CH2]C", "[O]", "C[N+](C)(C)C", "CN(=O)=O", "c1cc[nH]c1", "[NH3]->[Pt](Cl)Cl",
+    "[Cu]<-N", "C$C", "[Og]", "[U+6]", "C[Si](C)(C)C", "OB(O)O", "[Se]=C=[Se]",
+    "N#Cc1ccccc1", "C1CC2CCC1C2", "[13CH4]", "CC(=O)[O-].[K+]", "[Fe+2]", "C[S+](C)[O-]",
+]
+
+
+def test_fast_featurisation_equals_reference_getters(all_nci_smiles):
+    # SMILES skip getters whose value they show is the default (no "[": no radicals, no chiral
+    # tags; no "/" "\\": no bond stereo; no dative bond: bond order from the float getter) and
+    # derive the degree from the bonds; Mol objects take every getter. Both must equal the
+    # plain atom-by-atom featurisation, on real molecules and on the edge cases above.
+    smiles = TRICKY_SMILES + all_nci_smiles
     from_smiles, ok = featurize_graphs(smiles, errors="nan")
+    assert ok[: len(TRICKY_SMILES)].all()
     mols = [Chem.MolFromSmiles(s) for s in np.asarray(smiles, dtype=object)[ok]]
     from_mols, _ = featurize_graphs(mols)
-    assert ok[: len(stereo)].all()
     assert from_mols[0].x[1, 1] != from_mols[1].x[1, 1]  # the chiral tags are read
     assert from_mols[2].edge_attr[2, 1] != from_mols[3].edge_attr[2, 1]  # and bond stereo
-    for a, b in zip([g for g in from_smiles if g is not None], from_mols, strict=True):
-        for u, v in zip(a, b, strict=True):
-            assert u.dtype == v.dtype and u.shape == v.shape and (u == v).all()
+    smiles_graphs = [g for g in from_smiles if g is not None]
+    for s, mol, a, b in zip(smiles, mols, smiles_graphs, from_mols, strict=True):
+        ref = _reference_graph(mol)
+        for u, v, w in zip(a, b, ref, strict=True):
+            assert u.dtype == v.dtype == np.int64 and u.shape == v.shape == w.shape, s
+            assert (u == w).all() and (v == w).all(), s

@@ -5,6 +5,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from rdkit import Chem
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -216,6 +217,23 @@ def test_chunked_transform_keeps_order_and_nan_rows(fitted, held_out, n_jobs):
     Z = chunked.transform(items)
     assert np.isnan(Z[[3, 37]]).all()
     np.testing.assert_allclose(np.delete(Z, [3, 37], axis=0), reference, rtol=1e-5, atol=1e-6)
+
+
+def test_data_parallel_transform_with_mol_objects_and_memory_mapped_weights(fitted, held_out):
+    # several chunks per worker, cut by estimated work, Mol objects among the SMILES, and the
+    # weights memory-mapped (read-only) into the workers as they are for full-size encoders
+    from joblib import parallel_config
+
+    smiles, _ = held_out
+    items = [Chem.MolFromSmiles(s) if i % 3 == 0 else s for i, s in enumerate(smiles[:60])]
+    items[10] = "not a smiles"
+    embedder = clone(fitted).set_params(errors="nan", batch_size=2, n_jobs=2)
+    embedder.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_")})
+    with parallel_config(max_nbytes=0):
+        Z = embedder.transform(items)
+    assert np.isnan(Z[10]).all() and not np.isnan(np.delete(Z, 10, axis=0)).any()
+    reference = fitted.transform([s for i, s in enumerate(smiles[:60]) if i != 10])
+    np.testing.assert_allclose(np.delete(Z, 10, axis=0), reference, rtol=1e-5, atol=1e-6)
 
 
 def test_featurise_ahead_path_of_gpu_runs_keeps_order(fitted, held_out):

@@ -97,54 +97,87 @@ class MolGraph(NamedTuple):
 
 def mol_to_graph(mol: Chem.Mol) -> MolGraph:
     """Featurise an RDKit molecule. Molecules without bonds give an empty edge set."""
-    return _graphs_of_mols([mol], [True], [True])[0]
+    return _PackedGraphs.from_rows(*_getter_rows([mol], [_GET_ALL])).graphs()[0]
 
 
-def _graphs_of_mols(mols, chiral, stereo) -> list[MolGraph]:
-    return _PackedGraphs.from_rows(*_getter_rows(mols, chiral, stereo)).graphs()
+# Which getters a molecule needs (bit flags, per molecule). A SMILES without "[" has only
+# organic-subset atoms: no radicals (RDKit assigns radicals only to atoms without implicit
+# hydrogens), no chiral tags ("@" lives inside brackets) and no metals, so sanitising leaves
+# every bond single, double, triple, aromatic or quadruple ("other"), which the cheaper float
+# getter tells apart (with metals, RDKit may turn bonds dative). Without "/" or "\\" there is
+# no bond stereo.
+_GET_RADICALS, _GET_CHIRAL_TAG, _GET_BOND_STEREO, _GET_BOND_TYPE = 1, 2, 4, 8
+_GET_ALL = _GET_RADICALS | _GET_CHIRAL_TAG | _GET_BOND_STEREO | _GET_BOND_TYPE
+
+# bond order as a float -> RDKit's BondType value (others -> 0, UNSPECIFIED: category "other")
+_BOND_TYPE_OF_ORDER = {
+    1.0: int(Chem.BondType.SINGLE),
+    1.5: int(Chem.BondType.AROMATIC),
+    2.0: int(Chem.BondType.DOUBLE),
+    3.0: int(Chem.BondType.TRIPLE),
+}
 
 
-def _getter_rows(mols, chiral, stereo) -> tuple[list, list, np.ndarray, np.ndarray]:
-    """RDKit getter values of every atom and bond of ``mols``, and the counts per molecule;
-    ``chiral`` / ``stereo`` say, per molecule, whether it may carry chiral tags / bond stereo.
+def _getters_for_smiles(text: str) -> int:
+    """The getter flags a molecule parsed from ``text`` needs."""
+    flags = 0
+    if "[" in text or "<" in text or ">" in text:
+        flags |= _GET_RADICALS | _GET_BOND_TYPE | (_GET_CHIRAL_TAG if "@" in text else 0)
+    if "/" in text or "\\" in text:
+        flags |= _GET_BOND_STEREO
+    return flags
 
-    Featurisation is on the critical path of ``transform``. The getters are called once per
-    atom and bond into one list of integer rows for all molecules; clipping and the enum ->
-    category lookups then run once over the whole table (:func:`_encode_rows`), which is split
-    per molecule (views) only where graphs are needed. The enum getters (chiral tag, hybridisation, bond type and stereo) cost several
-    times the integer ones in RDKit's Python bindings: a molecule parsed from SMILES without
-    ``@`` has no chiral tags, and one without ``/`` or ``\\`` no bond stereo, so those two
-    getters are skipped there (category 0).
+
+def _getter_rows(mols, flags) -> tuple[list, list, np.ndarray, np.ndarray]:
+    """RDKit getter values of every atom and bond of ``mols`` and the counts per molecule;
+    ``flags`` says, per molecule, which of the optional getters it needs.
+
+    Featurisation is on the critical path of ``transform``, and in RDKit's Python bindings
+    each getter call costs about as much as the arithmetic of a whole table column, and the
+    enum getters (chiral tag, hybridisation, bond type and stereo) several times an integer
+    one. So the getters are called once per atom and bond into one list of integer rows for
+    all molecules; clipping and the enum -> category lookups then run once over the whole
+    table (:func:`_encode_rows`), which also derives the degree (bonds + hydrogens, which is
+    how RDKit defines the total degree); and a getter is skipped where the SMILES shows its
+    value is the default (:func:`_getters_for_smiles`). Atom rows are (atomic number, chiral
+    tag, formal charge, hydrogens, radicals, hybridisation, aromatic, in ring); bond rows
+    (begin, end, bond type, stereo, conjugated).
     """
     atom_rows: list = []
     bond_rows: list = []
     n_atoms = np.empty(len(mols), dtype=np.int64)
     n_bonds = np.empty(len(mols), dtype=np.int64)
-    for k, (mol, has_chiral, has_stereo) in enumerate(zip(mols, chiral, stereo)):
+    order = _BOND_TYPE_OF_ORDER
+    for k, (mol, need) in enumerate(zip(mols, flags)):
         atoms = mol.GetAtoms()
         n_atoms[k] = len(atoms)
-        if has_chiral:
+        if need & _GET_CHIRAL_TAG:
             atom_rows.extend(
-                (a.GetAtomicNum(), int(a.GetChiralTag()), a.GetTotalDegree(), a.GetFormalCharge(),
-                 a.GetTotalNumHs(), a.GetNumRadicalElectrons(), int(a.GetHybridization()),
-                 a.GetIsAromatic(), a.IsInRing())
-                for a in atoms)
-        else:
-            atom_rows.extend(
-                (a.GetAtomicNum(), 0, a.GetTotalDegree(), a.GetFormalCharge(), a.GetTotalNumHs(),
+                (a.GetAtomicNum(), int(a.GetChiralTag()), a.GetFormalCharge(), a.GetTotalNumHs(),
                  a.GetNumRadicalElectrons(), int(a.GetHybridization()), a.GetIsAromatic(),
                  a.IsInRing())
                 for a in atoms)
+        elif need & _GET_RADICALS:
+            atom_rows.extend(
+                (a.GetAtomicNum(), 0, a.GetFormalCharge(), a.GetTotalNumHs(),
+                 a.GetNumRadicalElectrons(), int(a.GetHybridization()), a.GetIsAromatic(),
+                 a.IsInRing())
+                for a in atoms)
+        else:
+            atom_rows.extend(
+                (a.GetAtomicNum(), 0, a.GetFormalCharge(), a.GetTotalNumHs(), 0,
+                 int(a.GetHybridization()), a.GetIsAromatic(), a.IsInRing())
+                for a in atoms)
         bonds = mol.GetBonds()
         n_bonds[k] = len(bonds)
-        if has_stereo:
+        if need & (_GET_BOND_STEREO | _GET_BOND_TYPE):
             bond_rows.extend(
                 (b.GetBeginAtomIdx(), b.GetEndAtomIdx(), int(b.GetBondType()), int(b.GetStereo()),
                  b.GetIsConjugated())
                 for b in bonds)
         else:
             bond_rows.extend(
-                (b.GetBeginAtomIdx(), b.GetEndAtomIdx(), int(b.GetBondType()), 0,
+                (b.GetBeginAtomIdx(), b.GetEndAtomIdx(), order.get(b.GetBondTypeAsDouble(), 0), 0,
                  b.GetIsConjugated())
                 for b in bonds)
     return atom_rows, bond_rows, n_atoms, n_bonds
@@ -173,7 +206,7 @@ class _PackedGraphs:
 
     @classmethod
     def from_rows(cls, atom_rows, bond_rows, n_atoms, n_bonds, valid=None) -> _PackedGraphs:
-        x, edge_index, edge_attr = _encode_rows(atom_rows, bond_rows)
+        x, edge_index, edge_attr = _encode_rows(atom_rows, bond_rows, n_atoms, n_bonds)
         valid = np.ones(len(n_atoms), dtype=bool) if valid is None else valid
         return cls(x, edge_index, edge_attr, n_atoms, n_bonds, valid)
 
@@ -188,6 +221,22 @@ class _PackedGraphs:
                                   np.split(self.edge_attr, edge_cuts))
         ]
 
+    def batches(self, batch_size: int):
+        """PyTorch Geometric batches of the valid graphs, ``batch_size`` at a time, in order,
+        cut straight from the packed arrays (no per-molecule arrays)."""
+        atom_ptr = np.zeros(len(self.n_atoms) + 1, dtype=np.int64)
+        np.cumsum(self.n_atoms, out=atom_ptr[1:])
+        edge_ptr = np.zeros(len(self.n_bonds) + 1, dtype=np.int64)
+        np.cumsum(2 * self.n_bonds, out=edge_ptr[1:])
+        for i in range(0, len(self.n_atoms), batch_size):
+            j = min(i + batch_size, len(self.n_atoms))
+            yield _batch_of(
+                self.x[atom_ptr[i]:atom_ptr[j]],
+                self.edge_index[:, edge_ptr[i]:edge_ptr[j]],
+                self.edge_attr[edge_ptr[i]:edge_ptr[j]],
+                self.n_atoms[i:j], 2 * self.n_bonds[i:j],
+            )
+
     def __len__(self) -> int:
         return len(self.valid)
 
@@ -197,18 +246,23 @@ class _PackedGraphs:
             yield next(graphs) if ok else None
 
 
-def _encode_rows(atom_rows, bond_rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _encode_rows(atom_rows, bond_rows, n_atoms, n_bonds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Raw getter values -> OGB categories, over all molecules' atoms and bonds at once."""
-    x = np.array(atom_rows, dtype=np.int64).reshape(-1, 9)
-    z, charge = x[:, 0].copy(), x[:, 3].copy()
-    x[:, 0] = np.where((z >= 1) & (z <= 118), z - 1, 118)
-    x[:, 1] = _CHIRALITY[x[:, 1]]
-    np.minimum(x[:, 2], 11, out=x[:, 2])
-    x[:, 3] = np.where((charge >= -5) & (charge <= 5), charge + 5, 11)
-    np.minimum(x[:, 4], 9, out=x[:, 4])
-    np.minimum(x[:, 5], 5, out=x[:, 5])
-    x[:, 6] = _HYBRIDIZATION[x[:, 6]]
+    raw_atoms = np.array(atom_rows, dtype=np.int64).reshape(-1, 8)
     raw = np.array(bond_rows, dtype=np.int64).reshape(-1, 5)
+    # degree = bonded neighbours + hydrogens (RDKit's total degree), from the bond table
+    offset = np.repeat(np.cumsum(n_atoms) - n_atoms, n_bonds)
+    degree = np.bincount(raw[:, :2].ravel() + np.repeat(offset, 2), minlength=len(raw_atoms))
+    x = np.empty((len(raw_atoms), 9), dtype=np.int64)
+    z, charge = raw_atoms[:, 0], raw_atoms[:, 2]
+    x[:, 0] = np.where((z >= 1) & (z <= 118), z - 1, 118)
+    x[:, 1] = _CHIRALITY[raw_atoms[:, 1]]
+    x[:, 2] = np.minimum(degree + raw_atoms[:, 3], 11)
+    x[:, 3] = np.where((charge >= -5) & (charge <= 5), charge + 5, 11)
+    x[:, 4] = np.minimum(raw_atoms[:, 3], 9)
+    x[:, 5] = np.minimum(raw_atoms[:, 4], 5)
+    x[:, 6] = _HYBRIDIZATION[raw_atoms[:, 5]]
+    x[:, 7:] = raw_atoms[:, 6:]
     attr = np.stack([_BOND_TYPE[raw[:, 2]], _BOND_STEREO[raw[:, 3]], raw[:, 4]], axis=1)
     attr = np.repeat(attr, 2, axis=0)
     # both directions of every bond, interleaved: (i, j), (j, i), ...
@@ -231,40 +285,35 @@ def smiles_to_graph(smiles) -> Data:
     return mol_to_graph(mol).to_data()
 
 
-def _graphs_of_chunk(items) -> list:
-    return list(_packed_graphs_of_chunk(items))
-
-
 def _packed_graphs_of_chunk(items) -> _PackedGraphs:
     """Parse and featurise ``items`` (what worker processes run and send back)."""
-    mols, chiral, stereo = [], [], []
+    mols, flags = [], []
     valid = np.zeros(len(items), dtype=bool)
     for k, item in enumerate(items):
         if isinstance(item, str):
             mol = _mol_from_plain_smiles(item)
-            marks = _STEREO_MARKS.intersection(item)
-            flags = ("@" in marks, "/" in marks or "\\" in marks)
+            need = _getters_for_smiles(item)
         else:
             mol = mol_from_input(item)
-            flags = (True, True)
+            need = _GET_ALL
         if mol is not None:
             mols.append(mol)
-            chiral.append(flags[0])
-            stereo.append(flags[1])
+            flags.append(need)
             valid[k] = True
-    return _PackedGraphs.from_rows(*_getter_rows(mols, chiral, stereo), valid=valid)
+    return _PackedGraphs.from_rows(*_getter_rows(mols, flags), valid=valid)
 
 
 _STEREO_MARKS = frozenset("@/\\")
 
 
 def _mol_from_plain_smiles(smiles: str) -> Chem.Mol | None:
-    """``mol_from_input`` for a SMILES string, without the stereo perception it cannot need.
+    """``mol_from_input`` for a SMILES string, without the steps it cannot need.
 
-    ``MolFromSmiles`` sanitises, removes explicit hydrogens, then perceives stereochemistry,
-    which is about a third of its time and changes nothing when the string has no ``@``,
-    ``/`` or ``\\`` (nor a CXSMILES extension). Such strings take the same steps minus that
-    one; the others go through ``mol_from_input``.
+    ``MolFromSmiles`` parses, removes explicit hydrogens while sanitising, then perceives
+    stereochemistry, which is about a third of its time and changes nothing when the string
+    has no ``@``, ``/`` or ``\\`` (nor a CXSMILES extension). Such strings take the same steps
+    minus that one; without ``[`` there is no hydrogen atom to remove either, so sanitising is
+    all that is left. The others go through ``mol_from_input``.
     """
     text = smiles.strip()
     if _STEREO_MARKS.intersection(text) or " " in text or "\t" in text:
@@ -275,7 +324,10 @@ def _mol_from_plain_smiles(smiles: str) -> Chem.Mol | None:
     if mol is None:
         return None
     try:
-        mol = Chem.RemoveHs(mol, updateExplicitCount=True, sanitize=True)
+        if "[" in text:
+            mol = Chem.RemoveHs(mol, updateExplicitCount=True, sanitize=True)
+        else:
+            Chem.SanitizeMol(mol)
     except Exception:  # what MolFromSmiles reports as None: valence, kekulisation, ...
         return None
     return mol if mol.GetNumAtoms() > 0 else None
@@ -306,23 +358,33 @@ def collate_graphs(graphs: list[MolGraph]):
     Built directly from the numpy arrays (one concatenation per field), several times faster
     than ``Batch.from_data_list`` on small molecules.
     """
-    import torch
-    from torch_geometric.data import Batch
 
     if not graphs:
         raise ValueError("Cannot batch an empty list of graphs.")
     n_atoms = np.fromiter((len(g.x) for g in graphs), dtype=np.int64, count=len(graphs))
     n_edges = np.fromiter((g.edge_index.shape[1] for g in graphs), dtype=np.int64, count=len(graphs))
-    ptr = np.zeros(len(graphs) + 1, dtype=np.int64)
+    return _batch_of(
+        np.concatenate([g.x for g in graphs]),
+        np.concatenate([g.edge_index for g in graphs], axis=1),
+        np.concatenate([g.edge_attr for g in graphs]).reshape(-1, 3),
+        n_atoms, n_edges,
+    )
+
+
+def _batch_of(x, edge_index, edge_attr, n_atoms, n_edges):
+    """A ``Batch`` from the concatenated arrays of consecutive graphs, whose edge indices are
+    still local to each graph, and the atom and edge counts per graph."""
+    import torch
+    from torch_geometric.data import Batch
+
+    ptr = np.zeros(len(n_atoms) + 1, dtype=np.int64)
     np.cumsum(n_atoms, out=ptr[1:])
-    edge_index = np.concatenate([g.edge_index for g in graphs], axis=1)
-    edge_index += np.repeat(ptr[:-1], n_edges)[None, :]
     batch = Batch(
-        x=torch.from_numpy(np.concatenate([g.x for g in graphs])),
-        edge_index=torch.from_numpy(edge_index),
-        edge_attr=torch.from_numpy(np.concatenate([g.edge_attr for g in graphs]).reshape(-1, 3)),
-        batch=torch.from_numpy(np.repeat(np.arange(len(graphs)), n_atoms)),
+        x=torch.from_numpy(np.ascontiguousarray(x)),
+        edge_index=torch.from_numpy(edge_index + np.repeat(ptr[:-1], n_edges)[None, :]),
+        edge_attr=torch.from_numpy(np.ascontiguousarray(edge_attr)),
+        batch=torch.from_numpy(np.repeat(np.arange(len(n_atoms)), n_atoms)),
         ptr=torch.from_numpy(ptr),
     )
-    batch._num_graphs = len(graphs)
+    batch._num_graphs = len(n_atoms)
     return batch
