@@ -74,7 +74,9 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
     errors : {"raise", "nan"}, default="raise"
         Invalid SMILES in ``transform``: one error naming all of them, or NaN rows.
     n_jobs : int, default=None
-        Workers for molecule featurisation.
+        Workers (joblib) for molecule featurisation; ``transform`` uses them as
+        :class:`~infoalign_sklearn.embedders.InfoAlignEmbedder` does (on the CPU each worker
+        featurises and encodes a share of the molecules).
     verbose : int or dict, default=0
         Progress bars (a dict is passed to tqdm).
     random_state : int, RandomState or None, default=None

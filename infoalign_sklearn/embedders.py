@@ -86,9 +86,11 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
         Invalid SMILES: one error naming all of them, or NaN rows in ``transform`` (and skipped
         molecules, with a warning, in ``fit``).
     n_jobs : int, default=None
-        Workers for molecule featurisation. In ``transform`` they featurise the next batches
-        while the encoder runs on this one; on a GPU, ``n_jobs=-1`` lets featurisation keep
-        up with the forward passes (``benchmarks/embedder.py`` measures both settings).
+        Workers (joblib) for molecule featurisation, in ``fit`` and ``transform``. In
+        ``transform`` on the CPU, ``n_jobs`` > 1 splits the molecules between worker processes
+        that each featurise and encode their share (the faster setting: with ``None`` a thread
+        featurises ahead but competes with torch's threads); on a GPU the workers featurise the
+        next batches while the encoder runs (``benchmarks/embedder.py`` measures both settings).
     verbose : int or dict, default=0
         Progress bars (a dict is passed to tqdm), with the running loss per modality.
     random_state : int, RandomState or None, default=None
