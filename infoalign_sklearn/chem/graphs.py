@@ -101,8 +101,8 @@ def mol_to_graph(mol: Chem.Mol) -> MolGraph:
 
 
 # Which getters a molecule needs (bit flags, per molecule). A SMILES without "[" has only
-# organic-subset atoms: no radicals (RDKit assigns radicals only to atoms without implicit
-# hydrogens), no chiral tags ("@" lives inside brackets) and no metals, so sanitising leaves
+# organic-subset atoms: no radicals (RDKit assigns radicals only to bracket atoms, which take
+# no implicit hydrogens), no chiral tags ("@" lives inside brackets) and no metals, so sanitising leaves
 # every bond single, double, triple, aromatic or quadruple ("other"), which the cheaper float
 # getter tells apart (with metals, RDKit may turn bonds dative). Without "/" or "\\" there is
 # no bond stereo.
@@ -132,11 +132,10 @@ def _getter_rows(mols, flags) -> tuple[list, list, np.ndarray, np.ndarray]:
     """RDKit getter values of every atom and bond of ``mols`` and the counts per molecule;
     ``flags`` says, per molecule, which of the optional getters it needs.
 
-    Featurisation is on the critical path of ``transform``, and in RDKit's Python bindings
-    each getter call costs about as much as the arithmetic of a whole table column, and the
-    enum getters (chiral tag, hybridisation, bond type and stereo) several times an integer
-    one. So the getters are called once per atom and bond into one list of integer rows for
-    all molecules; clipping and the enum -> category lookups then run once over the whole
+    Featurisation is on the critical path of ``transform``, and most of its time goes into
+    calls through RDKit's Python bindings (the enum getters, chiral tag, hybridisation, bond
+    type and stereo, cost several times the integer ones). So the getters are called once
+    per atom and bond into one list of integer rows for all molecules; clipping and the enum -> category lookups then run once over the whole
     table (:func:`_encode_rows`), which also derives the degree (bonds + hydrogens, which is
     how RDKit defines the total degree); and a getter is skipped where the SMILES shows its
     value is the default (:func:`_getters_for_smiles`). Atom rows are (atomic number, chiral
@@ -358,7 +357,6 @@ def collate_graphs(graphs: list[MolGraph]):
     Built directly from the numpy arrays (one concatenation per field), several times faster
     than ``Batch.from_data_list`` on small molecules.
     """
-
     if not graphs:
         raise ValueError("Cannot batch an empty list of graphs.")
     n_atoms = np.fromiter((len(g.x) for g in graphs), dtype=np.int64, count=len(graphs))
