@@ -31,7 +31,7 @@ def nci_smiles() -> list[str]:
 
 @pytest.fixture(scope="session")
 def all_nci_smiles() -> list[str]:
-    """Every parseable molecule of NCI's first_5K.smi (4,991 real SMILES with RDKit 2025)."""
+    """Every parseable molecule of NCI's first_5K.smi (4,991 real SMILES with RDKit 2026.09)."""
     return read_nci()
 
 
