@@ -45,7 +45,7 @@ def bench_transform(smiles: list[str], batch_size: int, device: str, repeats: in
     emb = InfoAlignEmbedder(context.graph, max_epochs=1, batch_size=batch_size, device=device,
                             errors="nan", random_state=0).fit()
     module = emb.module_.eval()
-    graphs, valid = featurize_graphs(smiles, errors="nan")
+    graphs, _ = featurize_graphs(smiles, errors="nan")
     graphs = [g for g in graphs if g is not None]
     batches = [collate_graphs(graphs[i:i + batch_size]).to(device)
                for i in range(0, len(graphs), batch_size)]

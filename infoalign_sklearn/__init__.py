@@ -49,7 +49,7 @@ __all__ = [
 ]
 __all__ += [
     "MultiTaskMLPClassifier", "MultiTaskMLPRegressor", "PerTaskEstimator", "ScaffoldKFold",
-    "TanimotoKernel", "hit_at_k", "load_benchmark", "load_csv", "multitask_mae",
+    "TanimotoKernel", "fetch_benchmark", "hit_at_k", "load_benchmark", "load_csv", "multitask_mae",
     "multitask_roc_auc", "multitask_roc_auc_scorer", "ndcg_at_k", "neg_multitask_mae_scorer",
     "per_task_mae", "per_task_roc_auc", "scaffold_groups", "scaffold_split_indices",
     "scaffold_train_valid_test_split", "scaffold_validation_split", "share_of_tasks_above",
@@ -60,4 +60,3 @@ __all__ += [
     "profile_scores", "random_matching_baseline", "read_cellpainting", "read_gct", "read_gctx",
     "read_l1000", "readers",
 ]
-__all__ += ["fetch_benchmark"]

@@ -38,7 +38,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
-from ._io import atomic_file
+from ._io import atomic_file, file_sha256
 from ._parallel import progress_options
 from .base import molecule_input_tags
 from .chem.graphs import _packed_graphs_of_chunk
@@ -245,8 +245,9 @@ class GraphTrainedEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Featurisation costs a sixth of a CPU forward pass and torch's intra-op threads use
         every core, so featurising beside the encoder only competes with it; splitting the
         molecules between processes (joblib limits each worker's torch threads to its share of
-        the cores) keeps every core busy with both. Chunks are large (one per worker, at most
-        20 batches) and cut to about equal work; the weights travel memory-mapped.
+        the cores) keeps every core busy with both. Chunks are large (one per worker, or more,
+        a multiple of the workers, when that would exceed 20 batches) and cut to about equal
+        work; the weights travel memory-mapped.
         """
         n_chunks = max(workers, -(-len(items) // (20 * self.batch_size)))
         n_chunks = min(-(-n_chunks // workers) * workers, max(1, len(items) // self.batch_size))
@@ -445,7 +446,7 @@ class GraphTrainedEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
                 f"{directory} was written by a newer infoalign-sklearn (format "
                 f"{config.get('format_version')}); upgrade to load it."
             )
-        if hashlib.sha256(weights_path.read_bytes()).hexdigest() != config.get("weights_sha256"):
+        if file_sha256(weights_path) != config.get("weights_sha256"):
             raise ValueError(f"{weights_path} does not match its checksum in config.json (corrupted?).")
         state_dict = torch.load(weights_path, map_location="cpu", weights_only=True)
         try:

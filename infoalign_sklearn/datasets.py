@@ -74,13 +74,13 @@ def fetch_benchmark(name: str, cache_dir=None, *, url: str | None = None) -> Pat
     >>> fetch_benchmark("chembl2k")  # doctest: +SKIP
     PosixPath('/home/me/.cache/infoalign-sklearn/chembl2k/assays.csv.gz')
     """
-    from ._io import atomic_file
+    from ._io import atomic_file, file_sha256
 
     if name not in BENCHMARKS:
         raise ValueError(f"Unknown benchmark {name!r}; choose one of {sorted(BENCHMARKS)}.")
     target = Path(cache_dir or default_cache_dir()).expanduser() / name / _FILE_NAME
     expected = BENCHMARK_SHA256[name]
-    if target.is_file() and _sha256(target) == expected:
+    if target.is_file() and file_sha256(target) == expected:
         return target
     source = url or BENCHMARK_URL.format(name=name)
     try:
@@ -98,10 +98,6 @@ def fetch_benchmark(name: str, cache_dir=None, *, url: str | None = None) -> Pat
     with atomic_file(target) as fh:
         fh.write(payload)
     return target
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _benchmark_path(name: str, data_dir, download: bool, cache_dir) -> Path:

@@ -15,7 +15,6 @@ leaves something :func:`load_graph` accepts.
 from __future__ import annotations
 
 import glob
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._io import atomic_directory
+from .._io import atomic_directory, file_sha256
 from .context import EDGE_KINDS, MODALITIES, NODE_KINDS, ContextGraph, FeatureBlock
 
 FORMAT_NAME = "infoalign-sklearn/context-graph"
@@ -35,14 +34,6 @@ NODES = "nodes.parquet"
 
 class ContextGraphFileError(ValueError):
     """A saved graph cannot be read: missing, truncated or altered file, unknown version."""
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _write_payload(graph: ContextGraph, folder: Path) -> None:
@@ -70,7 +61,7 @@ def _write_manifest(graph: ContextGraph, folder: Path) -> None:
         "blocks": {m: {"columns": list(graph.feature_block(m).columns),
                        "binary": graph.feature_block(m).binary} for m in graph.modalities},
         "metadata": dict(graph.metadata),
-        "files": {name: {"sha256": _sha256(folder / name), "bytes": (folder / name).stat().st_size}
+        "files": {name: {"sha256": file_sha256(folder / name), "bytes": (folder / name).stat().st_size}
                   for name in (ARRAYS, NODES)},
     }
     with open(folder / MANIFEST, "w") as fh:
@@ -164,7 +155,7 @@ def _check_files(folder: Path, manifest: dict) -> None:
             raise ContextGraphFileError(
                 f"{file_path}: {size} bytes, expected {expected['bytes']}: the file is {state}"
             )
-        if _sha256(file_path) != expected["sha256"]:
+        if file_sha256(file_path) != expected["sha256"]:
             raise ContextGraphFileError(
                 f"{file_path}: sha256 does not match the manifest; the file was altered or "
                 "corrupted after saving"
