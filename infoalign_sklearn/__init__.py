@@ -1,62 +1,79 @@
-"""infoalign-sklearn: molecular representations learned in a cell, the scikit-learn way."""
+"""infoalign-sklearn: molecular representations learned in a cell, the scikit-learn way.
 
-from . import readers
-from .chem import InvalidMoleculeError, scaffold_of, smiles_to_graph
-from .contrastive import ContrastiveEmbedder
-from .datasets import fetch_benchmark, load_benchmark, load_csv
-from .embedders import InfoAlignEmbedder
-from .estimators import (
-    MultiTaskMLPClassifier,
-    MultiTaskMLPRegressor,
-    PerTaskEstimator,
-    TanimotoKernel,
-)
-from .fingerprints import MorganFingerprint
-from .graph import ContextGraph, make_synthetic_context
-from .matching import evaluate_matching, profile_scores, random_matching_baseline
-from .metrics import (
-    hit_at_k,
-    multitask_mae,
-    multitask_roc_auc,
-    multitask_roc_auc_scorer,
-    ndcg_at_k,
-    neg_multitask_mae_scorer,
-    per_task_mae,
-    per_task_roc_auc,
-    share_of_tasks_above,
-)
-from .model_selection import (
-    ScaffoldKFold,
-    scaffold_groups,
-    scaffold_split_indices,
-    scaffold_train_valid_test_split,
-    scaffold_validation_split,
-)
-from .readers import (
-    FileFormatError,
-    GCTData,
-    MatchReport,
-    read_cellpainting,
-    read_gct,
-    read_gctx,
-    read_l1000,
+The package is lazy (PEP 562, as scikit-learn does): ``import infoalign_sklearn`` loads no
+torch, torch_geometric, skorch or RDKit. A public name is imported from its module the first
+time it is used, so ``from infoalign_sklearn import MorganFingerprint`` pays for RDKit only and
+``infoalign --help`` answers at once. ``dir()`` and ``__all__`` list every public name.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ._version import __version__ as __version__
+
+# public name -> module (relative to this package) that defines it
+_LAZY_NAMES = {
+    "InvalidMoleculeError": ".chem",
+    "scaffold_of": ".chem",
+    "smiles_to_graph": ".chem",
+    "ContrastiveEmbedder": ".contrastive",
+    "SimulatedDataWarning": "._torch_base",
+    "fetch_benchmark": ".datasets",
+    "load_benchmark": ".datasets",
+    "load_csv": ".datasets",
+    "InfoAlignEmbedder": ".embedders",
+    "MultiTaskMLPClassifier": ".estimators",
+    "MultiTaskMLPRegressor": ".estimators",
+    "PerTaskEstimator": ".estimators",
+    "TanimotoKernel": ".estimators",
+    "MorganFingerprint": ".fingerprints",
+    "ContextGraph": ".graph",
+    "make_synthetic_context": ".graph",
+    "evaluate_matching": ".matching",
+    "profile_scores": ".matching",
+    "random_matching_baseline": ".matching",
+    "hit_at_k": ".metrics",
+    "multitask_mae": ".metrics",
+    "multitask_roc_auc": ".metrics",
+    "multitask_roc_auc_scorer": ".metrics",
+    "ndcg_at_k": ".metrics",
+    "neg_multitask_mae_scorer": ".metrics",
+    "per_task_mae": ".metrics",
+    "per_task_roc_auc": ".metrics",
+    "share_of_tasks_above": ".metrics",
+    "ScaffoldKFold": ".model_selection",
+    "scaffold_groups": ".model_selection",
+    "scaffold_split_indices": ".model_selection",
+    "scaffold_train_valid_test_split": ".model_selection",
+    "scaffold_validation_split": ".model_selection",
+    "FileFormatError": ".readers",
+    "GCTData": ".readers",
+    "MatchReport": ".readers",
+    "read_cellpainting": ".readers",
+    "read_gct": ".readers",
+    "read_gctx": ".readers",
+    "read_l1000": ".readers",
+}
+
+# subpackages and modules reachable as attributes (``infoalign_sklearn.readers``)
+_SUBMODULES = (
+    "benchmark", "chem", "cli", "contrastive", "datasets", "demo", "embedders", "estimators",
+    "fingerprints", "graph", "matching", "metrics", "model_selection", "nn", "plots", "readers",
 )
 
-__version__ = "0.1.0"
+__all__ = sorted([*_LAZY_NAMES, "readers"])
 
-__all__ = [
-    "InfoAlignEmbedder", "InvalidMoleculeError", "MorganFingerprint", "scaffold_of", "smiles_to_graph",
-]
-__all__ += [
-    "MultiTaskMLPClassifier", "MultiTaskMLPRegressor", "PerTaskEstimator", "ScaffoldKFold",
-    "TanimotoKernel", "fetch_benchmark", "hit_at_k", "load_benchmark", "load_csv", "multitask_mae",
-    "multitask_roc_auc", "multitask_roc_auc_scorer", "ndcg_at_k", "neg_multitask_mae_scorer",
-    "per_task_mae", "per_task_roc_auc", "scaffold_groups", "scaffold_split_indices",
-    "scaffold_train_valid_test_split", "scaffold_validation_split", "share_of_tasks_above",
-]
-__all__ += ["ContextGraph", "make_synthetic_context"]
-__all__ += [
-    "ContrastiveEmbedder", "FileFormatError", "GCTData", "MatchReport", "evaluate_matching",
-    "profile_scores", "random_matching_baseline", "read_cellpainting", "read_gct", "read_gctx",
-    "read_l1000", "readers",
-]
+
+def __getattr__(name: str):
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(_LAZY_NAMES[name], __name__), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY_NAMES, *_SUBMODULES})

@@ -24,6 +24,7 @@ import json
 import math
 import os
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -55,13 +56,21 @@ PRETRAINED_FORMAT_PREFIX = "infoalign-sklearn/"
 
 @dataclass(frozen=True)
 class GraphReference:
-    """Where a fitted embedder's context graph lives: its saved path and content hash.
+    """Where a fitted embedder's context graph lives: its saved path and content hash, and
+    whether the graph held SIMULATED data (``None``: not recorded, in models saved before).
 
     A pickled embedder keeps this instead of the graph's (possibly GB-sized) feature matrices.
     """
 
     path: str | None
     content_hash: str
+    simulated: bool | None = None
+
+    @classmethod
+    def of(cls, graph) -> GraphReference:
+        """The reference of a ContextGraph."""
+        path = None if graph.source_path is None else str(graph.source_path)
+        return cls(path, graph.content_hash, bool(graph.simulated))
 
     def load(self):
         from .graph import ContextGraph
@@ -150,8 +159,25 @@ def _seed_for(*keys: int) -> int:
     return int(np.random.SeedSequence(list(keys)).generate_state(1, np.uint64)[0] >> 1)
 
 
+class SimulatedDataWarning(UserWarning):
+    """A model pretrained on a SIMULATED context graph was loaded."""
+
+
+def _reference_from_config(ref: dict) -> GraphReference:
+    simulated = ref.get("simulated")
+    return GraphReference(ref["path"], ref["content_hash"],
+                          None if simulated is None else bool(simulated))
+
+
 class GraphTrainedEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base of sklearn transformers whose torch encoder is trained on a ContextGraph."""
+
+    def __repr__(self, N_CHAR_MAX=700) -> str:
+        text = super().__repr__(N_CHAR_MAX=N_CHAR_MAX)
+        reference = getattr(self, "graph_reference_", None)
+        if reference is not None and reference.simulated:
+            text += "  # pretrained on a SIMULATED context graph"
+        return text
 
     # ------------------------------------------------------------------ fit helpers
     def _resolve_graph(self):
@@ -271,9 +297,7 @@ class GraphTrainedEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         graph = state.get("context_graph")
         if graph is not None and not isinstance(graph, (str, os.PathLike, GraphReference)):
             # the graph's feature matrices stay out of the pickle: keep where to find it
-            state["context_graph"] = GraphReference(
-                None if graph.source_path is None else str(graph.source_path), graph.content_hash
-            )
+            state["context_graph"] = GraphReference.of(graph)
         if "module_" in state:
             module = state.pop("module_")
             state["_module_state"] = {k: v.detach().cpu() for k, v in module.state_dict().items()}
@@ -320,7 +344,8 @@ class GraphTrainedEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             "modalities": list(self.modalities_),
             "feature_bounds": {m: _bounds_config(b) for m, b in self.feature_bounds_.items()},
             "graph_reference": {"path": self.graph_reference_.path,
-                                "content_hash": self.graph_reference_.content_hash},
+                                "content_hash": self.graph_reference_.content_hash,
+                                "simulated": self.graph_reference_.simulated},
             "loss_history": self.loss_history_,
             "n_training_molecules": self.n_training_molecules_,
         }
@@ -334,8 +359,7 @@ class GraphTrainedEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.feature_bounds_ = {
             m: _bounds_from_config(b) for m, b in config["feature_bounds"].items()
         }
-        ref = config["graph_reference"]
-        self.graph_reference_ = GraphReference(ref["path"], ref["content_hash"])
+        self.graph_reference_ = _reference_from_config(config["graph_reference"])
         self.loss_history_ = list(config["loss_history"])
         self.n_epochs_ = len(self.loss_history_)
         self.n_training_molecules_ = int(config["n_training_molecules"])
@@ -452,11 +476,17 @@ class GraphTrainedEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         try:
             ref = config["graph_reference"]
             params = {**cls._params_from_config(config["params"]), **overrides}
-            params.setdefault("context_graph", GraphReference(ref["path"], ref["content_hash"]))
+            params.setdefault("context_graph", _reference_from_config(ref))
             embedder = cls(**params)
             embedder._restore(config, state_dict)
         except KeyError as exc:
             raise ValueError(f"{config_path} lacks the entry {exc} of a saved {name}.") from exc
+        if embedder.graph_reference_.simulated:
+            warnings.warn(
+                f"{directory} holds a {name} pretrained on a SIMULATED context graph: its "
+                "representations show the workflow, not biology.", SimulatedDataWarning,
+                stacklevel=2,
+            )
         return embedder
 
     def __sklearn_tags__(self):
@@ -534,13 +564,18 @@ def scale_profiles(profiles, bounds: dict, modality: str = "profiles") -> np.nda
 
 
 class EpochLosses:
-    """Running mean of each loss term over an epoch, shown on the progress bar."""
+    """Running mean of each loss term over an epoch, shown on the progress bar.
 
-    def __init__(self, names, epoch: int, bar=None):
+    Terms named in ``hidden`` are recorded but left off the bar (the raw KL, which a tiny β
+    lets grow into the millions: the bar shows its weighted share ``beta_kl`` instead).
+    """
+
+    def __init__(self, names, epoch: int, bar=None, hidden=()):
         self.sums = dict.fromkeys(names, 0.0)
         self.counts = dict.fromkeys(names, 0)
         self.epoch = epoch
         self.bar = bar
+        self.hidden = frozenset(hidden)
         self.started = time.perf_counter()
 
     def add(self, terms: dict) -> None:
@@ -551,7 +586,8 @@ class EpochLosses:
         if self.bar is not None:
             self.bar.update(1)
             self.bar.set_postfix({"epoch": self.epoch + 1, **{
-                k: f"{self.sums[k] / self.counts[k]:.4f}" for k in self.sums if self.counts[k]
+                k: f"{self.sums[k] / self.counts[k]:.4g}" for k in self.sums
+                if self.counts[k] and k not in self.hidden
             }}, refresh=False)
 
     def record(self) -> dict:

@@ -16,7 +16,9 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from tqdm.auto import tqdm
 
+from ._parallel import progress_options
 from .metrics import AUC_THRESHOLDS, per_task_mae, per_task_roc_auc
 
 MODEL_NAMES = ("mlp", "rf", "gp")
@@ -108,7 +110,8 @@ def evaluate_representations(
     random_state: int = 0,
     n_jobs: int | None = None,
     max_epochs: int = 100,
-    verbose: int = 0,
+    verbose=0,
+    desc: str = "cross-validation",
 ) -> pd.DataFrame:
     """Score every (representation, model) on every split, per task.
 
@@ -121,6 +124,11 @@ def evaluate_representations(
         ``valid`` may be None; the MLP then early-stops on a random part of train.
     models : names for :func:`make_model`
     task : "auto", "classification" or "regression"
+    verbose : int or dict, default=0
+        1 (or a dict of tqdm options): a progress bar over the fits (split x representation
+        x model), named ``desc``; 2: also one line per fit with its score and time.
+    desc : str, default="cross-validation"
+        Name of the progress bar.
 
     Returns
     -------
@@ -134,6 +142,11 @@ def evaluate_representations(
     names = list(task_names) if task_names is not None else [f"task{i}" for i in range(y.shape[1])]
     metric = "roc_auc" if task == "classification" else "mae"
     rows = []
+    splits = list(splits)
+    bar_opts = progress_options(verbose, desc)
+    bar = None
+    if bar_opts is not None:
+        bar = tqdm(total=len(splits) * len(features) * len(models), **bar_opts)
     for split_no, split in enumerate(splits):
         train, valid, test = split if len(split) == 3 else (split[0], None, split[1])
         for rep_name, X in features.items():
@@ -148,6 +161,9 @@ def evaluate_representations(
                 mean, std = X[tr].mean(axis=0), X[tr].std(axis=0)
                 X = (X - mean) / np.where(std > 0, std, 1.0)
             for model_name in models:
+                if bar is not None:
+                    bar.set_postfix_str(f"fold {split_no + 1}/{len(splits)}: {rep_name}, "
+                                        f"{model_name}", refresh=True)
                 model = make_model(model_name, task, binary_features=binary,
                                    random_state=random_state + split_no, n_jobs=n_jobs,
                                    max_epochs=max_epochs, n_features=X.shape[1])
@@ -162,9 +178,14 @@ def evaluate_representations(
                 per_task = per_task_roc_auc(y[te], pred) if task == "classification" else per_task_mae(y[te], pred)
                 for name, value in zip(names, np.atleast_1d(per_task)):
                     rows.append((rep_name, model_name, split_no, name, metric, float(value), seconds))
-                if verbose:
-                    print(f"  split {split_no} {rep_name:>14s} {model_name:>4s}: "
-                          f"{metric} {np.nanmean(per_task):.4f} ({seconds:.1f}s)")
+                if bar is not None:
+                    bar.update(1)
+                if not isinstance(verbose, dict) and verbose >= 2:
+                    message = (f"  split {split_no} {rep_name:>14s} {model_name:>4s}: "
+                               f"{metric} {np.nanmean(per_task):.4f} ({seconds:.1f}s)")
+                    (bar.write if bar is not None else print)(message)
+    if bar is not None:
+        bar.close()
     return pd.DataFrame(rows, columns=["representation", "model", "split", "task", "metric",
                                        "value", "seconds"])
 
@@ -298,7 +319,8 @@ def run_benchmark(
 
 def evaluate_csv(path, *, smiles_column: str = "smiles", target_columns=None, model_dir=None,
                  n_splits: int = 5, seed: int = 0, task: str = "auto",
-                 models: Sequence[str] = ("mlp", "rf"), max_epochs: int = 100) -> pd.DataFrame:
+                 models: Sequence[str] = ("mlp", "rf"), max_epochs: int = 100,
+                 verbose=0) -> pd.DataFrame:
     """Scaffold-CV comparison of Morgan fingerprints (and a pretrained model) on a CSV.
 
     The command behind ``infoalign evaluate``. Invalid SMILES are left out with a warning
@@ -325,11 +347,14 @@ def evaluate_csv(path, *, smiles_column: str = "smiles", target_columns=None, mo
 
         embedder = InfoAlignEmbedder.from_pretrained(model_dir, errors="nan")
         z = embedder.transform(smiles)
-        features["InfoAlign"] = z
-        features["InfoAlign + FP"] = np.hstack([z, features["Morgan FP"]])
+        # a model pretrained on a simulated graph says so in every row of the table
+        label = " (SIMULATED graph)" if embedder.graph_reference_.simulated else ""
+        features[f"InfoAlign{label}"] = z
+        features[f"InfoAlign + FP{label}"] = np.hstack([z, features["Morgan FP"]])
     y = np.asarray(data.target, dtype=float)[keep]
     splits = list(ScaffoldKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(smiles))
     results = evaluate_representations(features, y, splits, models=models, task=data.task,
                                        task_names=list(data.target_names), random_state=seed,
-                                       max_epochs=max_epochs)
+                                       max_epochs=max_epochs, verbose=verbose,
+                                       desc="scaffold cross-validation")
     return format_table(summarize(results))

@@ -80,8 +80,10 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
     verbose : int or dict, default=0
         Progress bars (a dict is passed to tqdm).
     random_state : int, RandomState or None, default=None
-        Seed of initialisation, batch order, profile sampling and dropout. Same seed, same
-        CPU -> identical embeddings.
+        Seed of initialisation, batch order, profile sampling and dropout. The same seed on
+        the same machine, with the same ``batch_size`` and torch thread count, gives
+        bit-identical embeddings; docs/sklearn.md ("Reproducibility") says what changes
+        otherwise.
 
     Attributes
     ----------
@@ -98,7 +100,8 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
     loss_history_ : list of dict
         Per epoch: total loss, one term per modality, temperature, seconds.
     graph_reference_ : GraphReference
-        Path and content hash of the training graph.
+        Path and content hash of the training graph, and whether it was SIMULATED (then the
+        repr says so, and ``from_pretrained`` warns with ``SimulatedDataWarning``).
 
     Notes
     -----
@@ -209,9 +212,7 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
                 warnings.simplefilter("ignore", RuntimeWarning)
                 fill = np.nanmean(blocks[m].values, axis=0)
             self.feature_bounds_[m]["fill"] = np.nan_to_num(fill, nan=0.5).astype(np.float32)
-        self.graph_reference_ = GraphReference(
-            None if graph.source_path is None else str(graph.source_path), graph.content_hash
-        )
+        self.graph_reference_ = GraphReference.of(graph)
         self.n_training_molecules_ = len(mol_graphs)
         self.n_pairs_ = {m: int(len(rows)) for m, (_, rows) in links.items()}
 

@@ -33,9 +33,9 @@ from ._torch_base import (
     GraphTrainedEmbedder,
     _seed_for,
     resolve_device,
+    scale_profiles,
 )
 from .base import MOLECULE_PARAMETER_CONSTRAINTS
-from .chem.fingerprints import morgan_fingerprints
 from .chem.graphs import collate_graphs, featurize_graphs
 from .chem.molecules import check_molecule_input
 from .nn.infoalign import InfoAlignModel, kl_to_standard_normal, modality_loss
@@ -94,8 +94,9 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
     verbose : int or dict, default=0
         Progress bars (a dict is passed to tqdm), with the running loss per modality.
     random_state : int, RandomState or None, default=None
-        Seed of initialisation, batch order, walks and dropout. Same seed, same CPU ->
-        identical representations.
+        Seed of initialisation, batch order, walks and dropout. The same seed on the same
+        machine, with the same ``batch_size`` and torch thread count, gives bit-identical
+        representations; docs/sklearn.md ("Reproducibility") says what changes otherwise.
     checkpoint_dir : str or path, default=None
         Where a checkpoint is written after every epoch; a later ``fit`` with the same settings
         resumes from it. ``max_epochs`` may be raised to train longer.
@@ -105,9 +106,13 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
     modalities_ : tuple of str
         Modalities with a decoder.
     loss_history_ : list of dict
-        Per epoch: total loss, one term per modality, KL, seconds.
+        Per epoch: total loss, one term per modality (mean BCE per observed entry), ``kl``
+        (KL(q(z|x) || N(0, I)) in nats per molecule, before weighting: with β = 1e-9 it may
+        reach millions without mattering), ``beta_kl`` (β·KL, its share of the loss: the
+        number the progress bar and the loss plot show), seconds.
     graph_reference_ : GraphReference
-        Path and content hash of the pretraining graph.
+        Path and content hash of the pretraining graph, and whether it was SIMULATED (then
+        the repr says so, and ``from_pretrained`` warns with ``SimulatedDataWarning``).
 
     Examples
     --------
@@ -192,9 +197,7 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
             }
             for m in modalities
         }
-        self.graph_reference_ = GraphReference(
-            None if graph.source_path is None else str(graph.source_path), graph.content_hash
-        )
+        self.graph_reference_ = GraphReference.of(graph)
         self.n_training_molecules_ = len(mol_graphs)
 
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
@@ -271,11 +274,7 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
             _, first = np.unique([str(items[i]) for i in new], return_index=True) if len(new) else ([], [])
             new = new[np.sort(np.asarray(first, dtype=np.int64))]
             if len(new) and "fingerprint" in graph.modalities:
-                fp_block = graph.feature_block("fingerprint")
-                radius = int(getattr(graph, "fingerprint_radius", 2))
-                extra_fps = morgan_fingerprints(
-                    [items[i] for i in new], radius=radius, n_bits=fp_block.values.shape[1]
-                )
+                extra_fps = _fingerprint_targets(graph, [items[i] for i in new])
             mol_graphs += [x_graphs[i] for i in new]
             starts = np.concatenate([starts, np.full(len(new), -1, dtype=np.int64)])
         if len(mol_graphs) < 2:
@@ -291,7 +290,8 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
         torch.manual_seed(_seed_for(seed, epoch, 2))
         order = rng.permutation(len(mol_graphs))
         n_graph_mols = int((start_nodes >= 0).sum())
-        losses = EpochLosses((*self.modalities_, "kl", "loss"), epoch, bar)
+        losses = EpochLosses((*self.modalities_, "kl", "beta_kl", "loss"), epoch, bar,
+                             hidden=("kl",))
         for b in range(self._n_batches(len(order))):
             idx = order[b * self.batch_size:(b + 1) * self.batch_size]
             batch = collate_graphs([mol_graphs[i] for i in idx]).to(device)
@@ -318,7 +318,8 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            losses.add(dict((*terms.items(), ("kl", kl), ("loss", loss))))
+            losses.add(dict((*terms.items(), ("kl", kl), ("beta_kl", self.beta * kl),
+                             ("loss", loss))))
         return losses.record()
 
     def _modality_term(self, module, modality, block, mu, nodes, weights, idx, n_graph_mols,
@@ -426,3 +427,27 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
     def _restore(self, config: dict, state_dict: dict) -> None:
         self.decoder_dims_ = {m: int(d) for m, d in config["decoder_dims"].items()}
         super()._restore(config, state_dict)
+
+
+def _fingerprint_targets(graph, items) -> np.ndarray:
+    """Fingerprint targets of molecules outside the graph, computed as the graph's own.
+
+    The graph's :attr:`~ContextGraph.fingerprint_spec` (radius, bits, counts) gives the raw
+    fingerprints; count fingerprints are scaled with the graph block's bounds, as the builder
+    scaled the graph's molecules.
+    """
+    spec = graph.fingerprint_spec
+    options = graph.metadata.get("options") or {}
+    if options.get("precomputed_fingerprints"):
+        warnings.warn(
+            f"The graph's fingerprints were precomputed; the {len(items)} molecule(s) of X that "
+            f"are not in the graph get {spec} fingerprints (the graph's fingerprint_spec). "
+            "Build the graph with the fingerprint_radius / fingerprint_counts of the "
+            "precomputed ones so that both match.", stacklevel=4,
+        )
+    raw = spec.compute(items)
+    block = graph.feature_block("fingerprint")
+    if block.binary:
+        return raw
+    return scale_profiles(raw, {"columns": block.columns, "lower": block.lower,
+                                "upper": block.upper, "binary": False}, "fingerprint")

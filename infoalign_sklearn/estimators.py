@@ -164,8 +164,10 @@ _MLP_DOC_PARAMETERS = """
     device : str, default="auto"
         Torch device; ``"auto"`` uses CUDA when available.
     random_state : int, RandomState instance or None, default=None
-        Seeds the validation split, weight initialisation, shuffling and dropout: same seed
-        and same CPU give the same numbers. Global torch random state is left untouched.
+        Seeds the validation split, weight initialisation, shuffling and dropout: the same
+        seed on the same machine, with the same ``batch_size`` and torch thread count, gives
+        the same numbers (docs/sklearn.md, "Reproducibility"). Global torch random state is
+        left untouched.
     verbose : int, default=0
         skorch's per-epoch table when > 0."""
 

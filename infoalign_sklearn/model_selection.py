@@ -78,6 +78,9 @@ def _check_int_param(name: str, value, low: int) -> None:
 class ScaffoldKFold(BaseCrossValidator):
     """K-fold cross-validation over Bemis-Murcko scaffold groups, computed from X.
 
+    X must be SMILES or RDKit molecules; for a numeric X (e.g. a fingerprint matrix) pass
+    ``groups=scaffold_groups(smiles)`` to ``split`` (or to ``cross_val_score``).
+
     Each scaffold group lands in exactly one test fold. Groups are dealt largest first to the
     currently smallest fold, which keeps fold sizes balanced even when one scaffold (benzene,
     or the empty scaffold of acyclic molecules) holds a fifth of the data.
@@ -128,8 +131,17 @@ class ScaffoldKFold(BaseCrossValidator):
         Yields
         ------
         train, test : ndarray of int
+
+        Raises
+        ------
+        ValueError
+            When X is a numeric matrix (fingerprints, descriptors, representations) and
+            ``groups`` is None: the scaffolds cannot be computed from numbers, so pass
+            ``groups=scaffold_groups(smiles)``.
         """
         _check_int_param("n_splits", self.n_splits, 2)
+        if groups is None:
+            self._check_molecules(X)
         group_idx = _check_groups(X, groups)
         n_groups = int(group_idx.max()) + 1
         if self.n_splits > n_groups:
@@ -158,6 +170,34 @@ class ScaffoldKFold(BaseCrossValidator):
     def _iter_test_indices(self, X=None, y=None, groups=None):
         for _, test in self.split(X, y, groups):
             yield test
+
+    @staticmethod
+    def _check_molecules(X) -> None:
+        """Refuse a numeric X without groups with an error that says what to do instead."""
+        if X is None or isinstance(X, (str, bytes)):
+            return  # check_molecule_input explains these
+        if isinstance(X, (list, tuple)) and len(X) and not isinstance(
+            X[0], (Real, np.generic, np.ndarray, list, tuple)
+        ):
+            return  # SMILES or molecules: no array copy of a long list of strings
+        if hasattr(X, "nnz") and hasattr(X, "shape"):  # a scipy sparse matrix
+            kind, shape = "a sparse matrix", X.shape
+        else:
+            try:
+                arr = np.asarray(X)
+            except (ValueError, TypeError):  # ragged or odd input: check_molecule_input reports it
+                return
+            if arr.dtype.kind not in "biufc":
+                return
+            kind, shape = "a numeric array", arr.shape
+        raise ValueError(
+            f"ScaffoldKFold got {kind} of shape {shape} as X and no groups, so it cannot compute "
+            "the Bemis-Murcko scaffolds (it needs SMILES or RDKit molecules). Pass the scaffold "
+            "groups of the same rows: cv.split(X, y, groups=scaffold_groups(smiles)), or "
+            "cross_val_score(model, X, y, cv=ScaffoldKFold(), "
+            "groups=scaffold_groups(smiles)); or give the SMILES as X to a pipeline that "
+            "computes the features."
+        )
 
 
 def _check_sizes(sizes: Sequence[float]) -> np.ndarray:

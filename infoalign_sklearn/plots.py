@@ -14,13 +14,18 @@ from ._io import atomic_file  # noqa: E402
 
 
 def plot_loss_history(history: list[dict], path, title: str = "InfoAlign pretraining") -> Path:
-    """Loss per modality and total per epoch, one panel each, saved as PNG."""
+    """Loss per modality, β·KL and total per epoch, one panel each, saved as PNG.
+
+    The raw KL is left out: under the default β = 1e-9 it grows into the millions while its
+    weighted share ``beta_kl`` (what enters the loss) stays small; that share is plotted.
+    """
     frame = pd.DataFrame(history).set_index("epoch")
     terms = [c for c in frame.columns if c not in ("seconds", "kl")]
+    titles = {"beta_kl": "β·KL (in the loss)", "loss": "total loss"}
     fig, axes = plt.subplots(1, len(terms), figsize=(3.2 * len(terms), 2.8), squeeze=False)
     for ax, term in zip(axes[0], terms):
         ax.plot(frame.index, frame[term], marker="o", ms=3)
-        ax.set_title(term)
+        ax.set_title(titles.get(term, term))
         ax.set_xlabel("epoch")
     axes[0][0].set_ylabel("BCE per observed entry")
     fig.suptitle(title)

@@ -90,3 +90,20 @@ def embed_table(embedder, source, out, *, smiles_column: str = "smiles", chunk_s
     if bar is not None:
         bar.close()
     return n_rows, n_invalid
+
+
+def write_result_table(table: pd.DataFrame, out) -> Path:
+    """Write a result table atomically: ``.csv`` as CSV, ``.md`` as the Markdown table that
+    ``infoalign evaluate`` prints. Any other suffix raises ``ValueError``. Returns the path."""
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        text = table.to_csv(index=False)
+    elif suffix == ".md":
+        text = table.to_markdown(index=False) + "\n"
+    else:
+        raise ValueError(f"a result table must end in .csv (CSV) or .md (Markdown), "
+                         f"got {out.name!r}")
+    with atomic_file(out, "wb") as fh:
+        fh.write(text.encode("utf-8"))
+    return out

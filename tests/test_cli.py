@@ -1,14 +1,22 @@
 """The `infoalign` command: each subcommand end to end on tiny data, and its error paths."""
 
+import argparse
+import importlib.util
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from infoalign_sklearn import make_synthetic_context
-from infoalign_sklearn.cli import main
+from infoalign_sklearn._version import __version__
+from infoalign_sklearn.cli import HelpFormatter, build_parser, main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_DATA = ROOT / "examples" / "data"
 
 TINY_PRETRAIN = ["--epochs", "1", "--latent-dim", "16", "--num-layers", "2", "--batch-size", "32"]
 
@@ -150,3 +158,232 @@ def test_demo_quick_writes_tables_plots_and_model(tmp_path, capsys):
                  "model/config.json", "model/weights.pt"):
         assert (tmp_path / "demo" / name).exists(), name
     assert "SIMULATED" in (tmp_path / "demo" / "simulated_mechanisms_table.md").read_text()
+
+
+# ------------------------------------------------------------- help and --version
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def _expanded_help(parser: argparse.ArgumentParser, action: argparse.Action) -> str:
+    """The help text of one option exactly as `--help` shows it (before line wrapping)."""
+    return parser._get_formatter()._expand_help(action)
+
+
+def test_every_subcommand_is_covered_by_the_help_tests():
+    assert set(_subcommands(build_parser())) == {"build-graph", "pretrain", "embed", "evaluate",
+                                                 "demo"}
+
+
+@pytest.mark.parametrize("name", sorted(_subcommands(build_parser())))
+def test_every_option_has_help_and_shows_its_default(name):
+    parser = _subcommands(build_parser())[name]
+    assert parser.formatter_class is HelpFormatter and parser.description
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            continue
+        label = action.option_strings[0] if action.option_strings else action.dest
+        text = _expanded_help(parser, action)
+        assert action.help and len(action.help) >= 15, f"{name} {label}: no real help text"
+        default = action.default
+        if not action.option_strings:  # positional: required by nature, no default
+            assert "default" not in text, label
+        elif action.required:
+            assert text.endswith("(required)"), (label, text)
+        elif isinstance(action, argparse._StoreTrueAction) or default is None:
+            assert "(default:" not in text, (label, text)  # no "default: False / None" noise
+        else:
+            shown = " ".join(map(str, default)) if isinstance(default, list) else str(default)
+            assert text.endswith(f"(default: {shown})"), (label, text)
+    rendered = parser.format_help()
+    assert "default: None" not in rendered and "default: False" not in rendered
+
+
+def test_help_shows_defaults_and_meanings_on_the_command_line(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["embed", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert exc.value.code == 0
+    assert "name of the SMILES column of INPUT (default: smiles)" in out
+    assert "(default: 10000)" in out and "(default: auto)" in out
+    assert "--overwrite replace an existing --out file" in out
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(default: mlp rf)" in out and "label columns, one task each (required)" in out
+
+
+def test_top_level_options_have_help():
+    parser = build_parser()
+    for action in parser._actions:
+        if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
+            continue
+        assert action.help, action.option_strings
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == f"infoalign {__version__}\n"
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["embed", "--help"]])
+def test_version_and_help_import_nothing_heavy(argv):
+    code = (
+        "import sys\n"
+        "from infoalign_sklearn.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+        "heavy = ('torch', 'pandas', 'sklearn', 'rdkit', 'infoalign_sklearn.embedders')\n"
+        "print('HEAVY', sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "HEAVY []" in result.stdout
+    if argv == ["--version"]:
+        assert result.stdout.startswith(f"infoalign {__version__}\n")
+
+
+# ------------------------------------------------------- output files: evaluate, embed
+@pytest.fixture(scope="module")
+def labels_csv(workspace):
+    root, context, held = workspace
+    labels = context.mechanisms.to_numpy(dtype=float)[np.flatnonzero(context.held_out)]
+    frame = pd.DataFrame({"smiles": held, "mech_a": labels[:, 0], "mech_b": labels[:, 1]})
+    path = root / "labels_for_out.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+EVALUATE_FAST = ["--target-columns", "mech_a", "mech_b", "--models", "rf", "--folds", "3"]
+
+
+def test_evaluate_writes_markdown_and_csv(labels_csv, tmp_path, capsys):
+    md = tmp_path / "scores.md"
+    code, out, err = run(["evaluate", str(labels_csv), *EVALUATE_FAST, "--out", str(md)], capsys)
+    assert code == 0, err
+    printed = out.split(f"wrote the table to {md}")[0]
+    assert md.read_text() == printed  # the same table that is printed
+    assert "Morgan FP" in md.read_text()
+
+    csv = tmp_path / "scores.csv"
+    csv.write_text("an earlier result\n")
+    code, _, err = run(["evaluate", str(labels_csv), *EVALUATE_FAST, "--out", str(csv)], capsys)
+    assert code == 2 and "already exists" in err and "--overwrite" in err
+    assert "Traceback" not in err and csv.read_text() == "an earlier result\n"
+
+    code, out, err = run(["evaluate", str(labels_csv), *EVALUATE_FAST, "--out", str(csv),
+                          "--overwrite"], capsys)
+    assert code == 0, err
+    table = pd.read_csv(csv)
+    assert table["representation"].tolist() == ["Morgan FP"] and table["model"].tolist() == ["rf"]
+    assert "AUC" in table.columns and table["AUC"].str.contains("±").all()
+    # atomic writes leave no temporary files behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scores.csv", "scores.md"]
+
+
+@pytest.mark.parametrize("name", ["scores.txt", "scores", "scores.xlsx"])
+def test_evaluate_out_with_another_suffix_is_refused_before_any_work(labels_csv, tmp_path,
+                                                                     capsys, name):
+    code, out, err = run(["evaluate", str(labels_csv), *EVALUATE_FAST, "--out",
+                          str(tmp_path / name)], capsys)
+    assert code == 2 and err.startswith("infoalign: error:") and "Traceback" not in err
+    assert ".csv" in err and ".md" in err and name in err
+    assert out == "" and list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def tiny_model(workspace):
+    """A model pretrained (1 epoch, 16 dimensions) on the SIMULATED workspace graph."""
+    root, context, _ = workspace
+    graph, model = root / "fixture_graph", root / "fixture_model"
+    context.graph.save(graph)
+    assert main(["pretrain", str(graph), "--out", str(model), *TINY_PRETRAIN]) == 0
+    return model
+
+
+@pytest.mark.filterwarnings("ignore:.*pretrained on a SIMULATED context graph")
+def test_embed_refuses_an_existing_output_without_overwrite(tiny_model, tmp_path, capsys):
+    source = tmp_path / "library.csv"
+    pd.DataFrame({"smiles": ["CCO", "c1ccccc1O", "CCN"]}).to_csv(source, index=False)
+    out = tmp_path / "library_embedded.csv"
+    out.write_text("an earlier result\n")
+    code, _, err = run(["embed", str(tiny_model), str(source), "--out", str(out)], capsys)
+    assert code == 2 and err.startswith("infoalign: error:") and "Traceback" not in err
+    assert "already exists" in err and "hint: pass --overwrite" in err
+    assert out.read_text() == "an earlier result\n"
+
+    code, printed, err = run(["embed", str(tiny_model), str(source), "--out", str(out),
+                              "--overwrite"], capsys)
+    assert code == 0, err
+    table = pd.read_csv(out)
+    assert table["infoalign_valid"].tolist() == [True, True, True]
+    assert "infoalign_15" in table.columns
+
+    code, _, err = run(["embed", str(tiny_model), str(source), "--out",
+                        str(tmp_path / "library.xlsx")], capsys)
+    assert code == 2 and ".parquet" in err and ".csv" in err
+
+
+# ---------------------------------------------------------- examples/data tables
+def _documented_build_graph_command() -> list[str]:
+    """The `infoalign build-graph` command on examples/data as docs/cli.md shows it."""
+    text = (ROOT / "docs" / "cli.md").read_text()
+    section = text.split("## A first run on the example tables", 1)[1]
+    block = section.split("```bash", 1)[1].split("```", 1)[0].replace("\\\n", " ")
+    line = next(ln for ln in block.splitlines() if ln.startswith("infoalign build-graph"))
+    return shlex.split(line)[1:]
+
+
+def test_documented_build_graph_on_the_example_tables(tmp_path, capsys, monkeypatch):
+    from infoalign_sklearn import ContextGraph
+
+    argv = _documented_build_graph_command()
+    assert "examples/data/molecules.csv" in argv
+    argv[argv.index("--out") + 1] = str(tmp_path / "example_graph")
+    monkeypatch.chdir(ROOT)  # the documented paths are relative to the repository root
+    code, out, err = run(argv, capsys)
+    assert code == 0, err
+    assert "SIMULATED" in out
+    graph = ContextGraph.load(tmp_path / "example_graph")
+    assert graph.simulated
+    assert graph.nodes["kind"].value_counts().to_dict() == {
+        "molecule": 12, "morphology": 10, "expression": 8, "gene": 8}
+    assert set(graph.edges()["kind"]) >= {"perturbation", "target", "interaction"}
+    assert {"morphology", "expression"} <= set(graph.modalities)
+
+
+def test_example_tables_are_what_make_tables_writes(tmp_path):
+    spec = importlib.util.spec_from_file_location("make_tables", EXAMPLE_DATA / "make_tables.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(["--out", str(tmp_path)])
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == ["expression.csv", "genes.csv", "links.csv", "molecules.csv",
+                       "morphology.csv", "provenance.json"]
+    for name in written:
+        assert (tmp_path / name).read_bytes() == (EXAMPLE_DATA / name).read_bytes(), name
+    assert "SIMULATED" in (EXAMPLE_DATA / "README.md").read_text()
+
+
+def test_evaluate_with_a_simulated_model_warns_and_labels_the_rows(tmp_path, capsys):
+    from infoalign_sklearn import InfoAlignEmbedder
+
+    context = make_synthetic_context(n_molecules=60, n_held_out=30, random_state=0)
+    InfoAlignEmbedder(context.graph, latent_dim=8, hidden_dim=8, num_layers=2, max_epochs=1,
+                      random_state=0).fit().save_pretrained(tmp_path / "model")
+    held = np.flatnonzero(context.held_out)
+    pd.DataFrame({"smiles": [context.smiles[i] for i in held],
+                  "y": context.mechanisms.iloc[held, 0].to_numpy(int)}).to_csv(
+        tmp_path / "labels.csv", index=False)
+    code, out, err = run(["evaluate", str(tmp_path / "labels.csv"), "--target-columns", "y",
+                          "--models", "rf", "--folds", "2", "--model", str(tmp_path / "model")],
+                         capsys)
+    assert code == 0, err
+    assert "infoalign: warning:" in err and "SIMULATED" in err
+    assert "InfoAlign (SIMULATED graph)" in out

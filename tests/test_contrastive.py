@@ -264,8 +264,12 @@ def test_save_pretrained_round_trip(fitted, context, held_out, tmp_path):
 
     rebatched = ContrastiveEmbedder.from_pretrained(tmp_path / "model", batch_size=5, device="cpu")
     assert (rebatched.batch_size, rebatched.device) == (5, "cpu")
-    np.testing.assert_allclose(rebatched.embed_profiles(morphology), fitted.embed_profiles(morphology),
-                               rtol=1e-5, atol=1e-6)
+    # compared at the same batch size and device, the same bits (batches of another size take
+    # other float32 kernels and match only up to rounding, which differs between CPUs)
+    same_batches = clone(fitted).set_params(batch_size=5, device="cpu")
+    same_batches.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_")})
+    np.testing.assert_array_equal(rebatched.embed_profiles(morphology),
+                                  same_batches.embed_profiles(morphology))
 
 
 def test_from_pretrained_needs_no_graph(small_graph, tmp_path):
@@ -276,7 +280,8 @@ def test_from_pretrained_needs_no_graph(small_graph, tmp_path):
     shutil.rmtree(tmp_path / "graph")
 
     loaded = ContrastiveEmbedder.from_pretrained(tmp_path / "model")
-    assert loaded.context_graph == GraphReference(str(tmp_path / "graph"), small_graph.content_hash)
+    assert loaded.context_graph == GraphReference(str(tmp_path / "graph"), small_graph.content_hash,
+                                                  small_graph.simulated)
     np.testing.assert_array_equal(loaded.transform(smiles), emb.transform(smiles))
     np.testing.assert_array_equal(loaded.embed_profiles(profiles), emb.embed_profiles(profiles))
     np.testing.assert_array_equal(profile_scores(loaded, smiles, profiles),

@@ -42,6 +42,20 @@ def held_out(context):
     return [context.smiles[i] for i in idx], np.asarray(context.mechanisms, dtype=float)[idx]
 
 
+def assert_close_across_batch_shapes(actual, reference):
+    """Embeddings computed in batches of other shapes (batch size, chunking, worker processes).
+
+    float32 GEMMs of other shapes take other kernels and round differently, and which shapes
+    round alike depends on the CPU; after the GIN layers and the sum over atoms the differences
+    reached ~3e-7 of the largest value (2.3e-5 absolute, up to 1e-3 relative on entries near
+    zero) with the AVX-512, AVX2 and SSE kernels tried, so the bound is 1e-5 of the largest value
+    (1.4e-3 here, where values reach ~150) plus 1e-4 relative, while the rows of two different
+    molecules differ by 0.7 or more. A row out of order, a wrong or a dropped molecule fails.
+    """
+    np.testing.assert_allclose(actual, reference, rtol=1e-4,
+                               atol=1e-5 * float(np.nanmax(np.abs(reference))))
+
+
 def test_transform_shape_dtype_and_names(fitted, held_out):
     smiles, _ = held_out
     Z = fitted.transform(smiles[:7])
@@ -122,11 +136,13 @@ def test_save_pretrained_round_trip_and_integrity(fitted, held_out, tmp_path):
     loaded = InfoAlignEmbedder.from_pretrained(tmp_path / "model")
     np.testing.assert_array_equal(loaded.transform(smiles), fitted.transform(smiles))
     assert loaded.loss_history_ == fitted.loss_history_
-    # other batch sizes may take other float kernels: equal up to rounding
     rebatched = InfoAlignEmbedder.from_pretrained(tmp_path / "model", batch_size=5)
     assert rebatched.batch_size == 5
-    np.testing.assert_allclose(rebatched.transform(smiles), fitted.transform(smiles), rtol=1e-5,
-                               atol=1e-5)
+    # compared at the same batch size, the same bits (other batch shapes take other float32
+    # kernels and are equal only up to rounding, which differs between CPUs)
+    same_batches = clone(fitted).set_params(batch_size=5)
+    same_batches.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_")})
+    np.testing.assert_array_equal(rebatched.transform(smiles), same_batches.transform(smiles))
     np.testing.assert_allclose(loaded.decode(smiles[:3], "morphology"),
                                fitted.decode(smiles[:3], "morphology"))
 
@@ -216,7 +232,8 @@ def test_chunked_transform_keeps_order_and_nan_rows(fitted, held_out, n_jobs):
     chunked.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_")})
     Z = chunked.transform(items)
     assert np.isnan(Z[[3, 37]]).all()
-    np.testing.assert_allclose(np.delete(Z, [3, 37], axis=0), reference, rtol=1e-5, atol=1e-6)
+    # batches of 4 (composed around the bad inputs) against batches of 32: float32 rounding
+    assert_close_across_batch_shapes(np.delete(Z, [3, 37], axis=0), reference)
 
 
 def test_data_parallel_transform_with_mol_objects_and_memory_mapped_weights(fitted, held_out):
@@ -233,7 +250,8 @@ def test_data_parallel_transform_with_mol_objects_and_memory_mapped_weights(fitt
         Z = embedder.transform(items)
     assert np.isnan(Z[10]).all() and not np.isnan(np.delete(Z, 10, axis=0)).any()
     reference = fitted.transform([s for i, s in enumerate(smiles[:60]) if i != 10])
-    np.testing.assert_allclose(np.delete(Z, 10, axis=0), reference, rtol=1e-5, atol=1e-6)
+    # batches of 2 in worker chunks against batches of 32 here: equal up to float32 rounding
+    assert_close_across_batch_shapes(np.delete(Z, 10, axis=0), reference)
 
 
 def test_featurise_ahead_path_of_gpu_runs_keeps_order(fitted, held_out):
@@ -250,5 +268,11 @@ def test_featurise_ahead_path_of_gpu_runs_keeps_order(fitted, held_out):
     valid = np.concatenate([ok for _, _, ok in chunks])
     assert valid.tolist() == [s != "not a smiles" for s in items]
     Z = np.concatenate([emb for _, emb, ok in chunks if ok.any()])
-    np.testing.assert_allclose(Z, fitted.transform([s for s in items if s != "not a smiles"]),
-                               rtol=1e-5, atol=1e-6)
+    # the reference encodes the same batches (each chunk's valid molecules, one batch of at
+    # most 4) in this process, so the bits must match; against other batch shapes (the default
+    # transform of all 30 at once) they would match only up to float32 rounding
+    same_batches = clone(fitted).set_params(batch_size=4, device="cpu")
+    same_batches.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_")})
+    batches = [[s for s in items[start:start + 4] if s != "not a smiles"] for start in starts]
+    reference = np.concatenate([same_batches.transform(batch) for batch in batches if batch])
+    np.testing.assert_array_equal(Z, reference)

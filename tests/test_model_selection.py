@@ -149,3 +149,21 @@ def test_validation_split_in_grid_search(nci_smiles, ring_label):
     search = GridSearchCV(pipe, {"logisticregression__C": [0.1, 1.0]}, cv=cv, scoring="roc_auc")
     search.fit(nci_smiles, ring_label)
     assert search.n_splits_ == 1
+
+
+def test_kfold_on_a_numeric_matrix_asks_for_scaffold_groups(nci_smiles, ring_label):
+    smiles = nci_smiles[:60]
+    y = np.asarray(ring_label)[:60]
+    fp = MorganFingerprint(n_bits=128).transform(smiles)
+    cv = ScaffoldKFold(n_splits=3)
+    for X in (fp, fp.astype(bool), fp[:, 0], pd.DataFrame(fp)):
+        with pytest.raises(ValueError, match=r"groups=scaffold_groups\(smiles\)"):
+            list(cv.split(X))
+    with pytest.raises(ValueError, match=r"groups=scaffold_groups\(smiles\)"):
+        cross_val_score(LogisticRegression(), fp, y, cv=cv)
+    # with the groups, the folds are the ones the SMILES give
+    by_groups = [t.tolist() for _, t in cv.split(fp, y, groups=scaffold_groups(smiles))]
+    assert by_groups == [t.tolist() for _, t in cv.split(smiles)]
+    scores = cross_val_score(LogisticRegression(max_iter=300), fp, y, cv=cv,
+                             groups=scaffold_groups(smiles))
+    assert len(scores) == 3

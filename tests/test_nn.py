@@ -42,7 +42,11 @@ def test_representation_does_not_depend_on_batch_neighbours_in_eval():
     with torch.no_grad():
         together = model(collate_graphs(graphs))[0]
         alone = model(collate_graphs(graphs[1:2]))[0]
-    torch.testing.assert_close(together[1:2], alone)
+    # one molecule against three: other GEMM shapes round differently in float32 (up to ~7e-7 of
+    # the largest value on the CPUs tried), so the bound scales with the values; a neighbour
+    # leaking into the representation changes it by far more
+    torch.testing.assert_close(together[1:2], alone, rtol=1e-4,
+                               atol=1e-5 * float(alone.abs().max()))
 
 
 def test_modality_loss_ignores_nan_entries_and_weights_rows():

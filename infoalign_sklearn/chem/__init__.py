@@ -1,6 +1,6 @@
 """Chemistry layer: molecule input policy, graph featurisation, fingerprints, scaffolds."""
 
-from .fingerprints import morgan_fingerprints
+from .fingerprints import FingerprintSpec, morgan_fingerprints
 from .graphs import (
     ATOM_FEATURE_DIMS,
     ATOM_FEATURE_NAMES,
@@ -23,7 +23,7 @@ from .molecules import (
 from .scaffolds import scaffold_of, scaffolds_of
 
 __all__ = [
-    "ATOM_FEATURE_DIMS", "ATOM_FEATURE_NAMES", "BOND_FEATURE_DIMS", "BOND_FEATURE_NAMES",
+    "ATOM_FEATURE_DIMS", "ATOM_FEATURE_NAMES", "BOND_FEATURE_DIMS", "BOND_FEATURE_NAMES", "FingerprintSpec",
     "InvalidMoleculeError", "MolGraph", "check_molecule_input", "collate_graphs",
     "featurize_graphs", "inchikey14", "mol_from_input", "mol_to_graph", "morgan_fingerprints",
     "parse_molecules", "raise_or_mask_invalid", "scaffold_of", "scaffolds_of", "smiles_to_graph",

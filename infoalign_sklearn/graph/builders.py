@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .._parallel import chunked_map
-from ..chem import morgan_fingerprints
+from ..chem import FingerprintSpec
 from .context import EDGE_KINDS, MODALITIES, FeatureBlock
 
 PROFILE_MODALITIES = ("morphology", "expression", "gene")
@@ -310,8 +310,8 @@ def expression_gene_edges(raw: np.ndarray, expression_nodes: np.ndarray, columns
     return pairs["molecule"].to_numpy(np.int64), pairs["gene"].to_numpy(np.int64)
 
 
-def _fingerprint_rows(chunk, radius: int, n_bits: int) -> list:
-    return list(morgan_fingerprints(chunk, radius=radius, n_bits=n_bits))
+def _fingerprint_rows(chunk, spec: FingerprintSpec) -> list:
+    return list(spec.compute(chunk))
 
 
 def build_from_tables(
@@ -323,6 +323,7 @@ def build_from_tables(
     *,
     fingerprint_radius: int = 2,
     fingerprint_bits: int = 1024,
+    fingerprint_counts: bool = False,
     similarity_threshold: float = 0.8,
     sparsity: float = 0.995,
     similarity_modalities: Sequence[str] = MODALITIES,
@@ -468,29 +469,37 @@ def build_from_tables(
 
     # fingerprints
     mol_nodes = np.arange(len(mol_ids), dtype=np.int64)
+    spec = FingerprintSpec(fingerprint_radius, fingerprint_bits, fingerprint_counts)
     if "fingerprint" in tables:
         fp_table = tables["fingerprint"]
-        bits = _profile_matrix(fp_table, "profiles['fingerprint']", binary=True)
+        bits = _profile_matrix(fp_table, "profiles['fingerprint']", binary=not fingerprint_counts)
         fp_nodes = id_index[fp_table.index].to_numpy(np.int64)
         fp_columns = tuple(map(str, fp_table.columns))
+        # the spec describes them as far as the table tells: its width and the given radius
+        spec = FingerprintSpec(fingerprint_radius, bits.shape[1], fingerprint_counts)
     else:
         rows = chunked_map(
-            partial(_fingerprint_rows, radius=fingerprint_radius, n_bits=fingerprint_bits),
-            list(smiles), n_jobs=n_jobs, verbose=verbose, desc="fingerprints",
+            partial(_fingerprint_rows, spec=spec), list(smiles), n_jobs=n_jobs, verbose=verbose,
+            desc="fingerprints",
         )
-        bits = np.asarray(rows, dtype=np.float32).reshape(len(smiles), fingerprint_bits)
+        bits = np.asarray(rows, dtype=np.float32).reshape(len(smiles), spec.n_bits)
         invalid = np.isnan(bits).any(axis=1)
         if invalid.any():
             raise table_error("molecules", "smiles", "is not a valid molecule",
                               molecules.index[invalid], smiles[invalid])
         fp_nodes = mol_nodes
-        fp_columns = tuple(f"fp_{i}" for i in range(fingerprint_bits))
+        fp_columns = tuple(f"fp_{i}" for i in range(spec.n_bits))
         _log(verbose, "fingerprints", start)
     add_similarity("fingerprint", bits, fp_nodes, centre=False)
     fp_rows = np.full(n_nodes, -1, dtype=np.int64)
     fp_rows[fp_nodes] = np.arange(len(fp_nodes))
-    blocks["fingerprint"] = FeatureBlock(fp_rows, bits, np.zeros(bits.shape[1], np.float32),
-                                         np.ones(bits.shape[1], np.float32), fp_columns, True)
+    if spec.counts:
+        # counts are scaled to [0, 1] like profiles; new molecules use the same bounds
+        values, lower, upper = minmax_scale(bits)
+        blocks["fingerprint"] = FeatureBlock(fp_rows, values, lower, upper, fp_columns, False)
+    else:
+        blocks["fingerprint"] = FeatureBlock(fp_rows, bits, np.zeros(bits.shape[1], np.float32),
+                                             np.ones(bits.shape[1], np.float32), fp_columns, True)
     del bits
 
     gene_index = {g: int(id_index[g]) for g in gene_ids}
@@ -522,9 +531,11 @@ def build_from_tables(
     meta = {
         "simulated": False,
         "builder": "ContextGraph.from_tables",
+        "fingerprint": spec.to_dict(),
         "options": {
-            "fingerprint_radius": fingerprint_radius,
-            "fingerprint_bits": fingerprint_bits,
+            "fingerprint_radius": spec.radius,
+            "fingerprint_bits": spec.n_bits,
+            "fingerprint_counts": spec.counts,
             "precomputed_fingerprints": "fingerprint" in profiles,
             "similarity_threshold": similarity_threshold,
             "sparsity": sparsity,

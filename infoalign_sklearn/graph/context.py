@@ -20,7 +20,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from ..chem import inchikey14
+from ..chem import FingerprintSpec, inchikey14
 from .walks import random_walks as _random_walks
 
 MODALITIES = ("fingerprint", "morphology", "expression", "gene")
@@ -321,6 +321,7 @@ class ContextGraph:
         *,
         fingerprint_radius: int = 2,
         fingerprint_bits: int = 1024,
+        fingerprint_counts: bool = False,
         similarity_threshold: float = 0.8,
         sparsity: float = 0.995,
         similarity_modalities: Sequence[str] = MODALITIES,
@@ -344,7 +345,11 @@ class ContextGraph:
         links : DataFrame, optional
             Columns ``source``, ``target``, ``kind``, optional ``weight``.
         fingerprint_radius, fingerprint_bits : int
-            Morgan fingerprint of the molecule nodes (unless precomputed).
+            Morgan fingerprint of the molecule nodes (unless precomputed); the authors' code
+            uses radius 4. Kept as the graph's :attr:`fingerprint_spec`, which ``fit(X)`` of the
+            embedders uses for molecules that are not in the graph.
+        fingerprint_counts : bool, default=False
+            Count fingerprints, min-max scaled like profiles, instead of bits.
         similarity_threshold : float, default=0.8
             Minimum cosine similarity of a computed similarity edge.
         sparsity : float, default=0.995
@@ -388,7 +393,7 @@ class ContextGraph:
         return build_from_tables(
             cls, molecules, profiles=profiles, genes=genes, links=links,
             fingerprint_radius=fingerprint_radius, fingerprint_bits=fingerprint_bits,
-            similarity_threshold=similarity_threshold, sparsity=sparsity,
+            fingerprint_counts=fingerprint_counts, similarity_threshold=similarity_threshold, sparsity=sparsity,
             similarity_modalities=similarity_modalities,
             expression_gene_fraction=expression_gene_fraction,
             aggregate_replicates=aggregate_replicates, metadata=metadata, n_jobs=n_jobs,
@@ -434,6 +439,25 @@ class ContextGraph:
     def metadata(self) -> Mapping:
         """Read-only view of the graph's description (``simulated``, build options, ...)."""
         return MappingProxyType(self._metadata)
+
+    @property
+    def fingerprint_spec(self) -> FingerprintSpec | None:
+        """How the molecule fingerprints of the graph are computed (None without a block).
+
+        Read from the metadata the builders write; graphs saved before the spec was recorded
+        give the radius of their build options (default 2), the width of their fingerprint
+        block and bits or counts as the block says.
+        """
+        if "fingerprint" not in self._blocks:
+            return None
+        recorded = self._metadata.get("fingerprint")
+        if isinstance(recorded, Mapping):
+            return FingerprintSpec.from_dict(recorded)
+        options = self._metadata.get("options")
+        options = options if isinstance(options, Mapping) else {}
+        block = self._blocks["fingerprint"]
+        return FingerprintSpec(int(options.get("fingerprint_radius", 2)), block.n_features,
+                               not block.binary)
 
     @property
     def simulated(self) -> bool:
@@ -748,6 +772,9 @@ class ContextGraph:
         lines.append(f"  isolated molecules: {s['isolated_molecules']}")
         for m, (n_rows, d) in s["features"].items():
             lines.append(f"  {m} features: {n_rows} nodes x {d} columns")
+        spec = self.fingerprint_spec
+        if spec is not None:
+            lines.append(f"  fingerprint targets: {spec}")
         if self.source_path:
             lines.append(f"  loaded from: {self.source_path}")
         if s["simulated"]:

@@ -47,7 +47,7 @@ def _write_payload(graph: ContextGraph, folder: Path) -> None:
 
 
 def _write_manifest(graph: ContextGraph, folder: Path) -> None:
-    from .. import __version__
+    from .._version import __version__
 
     manifest = {
         "format": FORMAT_NAME,
