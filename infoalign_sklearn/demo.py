@@ -43,7 +43,7 @@ def _settings(quick: bool) -> dict:
                     batch_size=32, folds=3, models=("mlp", "rf"), mlp_epochs=10, chembl=150)
     # sized for about 4 minutes on an idle 2-core CPU (docs/benchmarks.md: `make demo` timing)
     return dict(n_molecules=1500, n_held_out=500, epochs=15, latent_dim=128, num_layers=3,
-                batch_size=64, folds=3, models=("mlp", "rf"), mlp_epochs=50, chembl=None)
+                batch_size=64, folds=5, models=("mlp", "rf"), mlp_epochs=50, chembl=None)
 
 
 def load_chembl_activity(limit: int | None = None) -> tuple[list[str], np.ndarray] | None:
