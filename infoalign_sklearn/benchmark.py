@@ -110,6 +110,7 @@ def evaluate_representations(
     random_state: int = 0,
     n_jobs: int | None = None,
     max_epochs: int = 100,
+    parallel_fits: int | None = None,
     verbose=0,
     desc: str = "cross-validation",
 ) -> pd.DataFrame:
@@ -124,9 +125,17 @@ def evaluate_representations(
         ``valid`` may be None; the MLP then early-stops on a random part of train.
     models : names for :func:`make_model`
     task : "auto", "classification" or "regression"
+    n_jobs : int, default=None
+        Workers of each model that has them (random forests, per-task GPs).
+    parallel_fits : int, default=None
+        Fits (split x representation x model) run at once in this many worker processes
+        (joblib), each with its share of the cores (one torch thread each on a machine with
+        as many cores as workers); the models then get ``n_jobs=1``. ``None``: one after
+        another in this process. Every fit has its own seed, so the scores do not depend on
+        the order; the last digits may, through the torch thread count.
     verbose : int or dict, default=0
-        1 (or a dict of tqdm options): a progress bar over the fits (split x representation
-        x model), named ``desc``; 2: also one line per fit with its score and time.
+        1 (or a dict of tqdm options): a progress bar over the fits, named ``desc``, showing
+        the last fit's score; 2: also one line per fit with its score and time.
     desc : str, default="cross-validation"
         Name of the progress bar.
 
@@ -136,58 +145,83 @@ def evaluate_representations(
         Columns ``representation, model, split, task, metric, value, seconds``; ``metric`` is
         ``roc_auc`` (NaN where the test part of a task has one class) or ``mae``.
     """
+    from joblib import Parallel, delayed, effective_n_jobs
+
     y = np.asarray(y, dtype=float)
     y = y[:, None] if y.ndim == 1 else y
     task = infer_task(y) if task == "auto" else task
     names = list(task_names) if task_names is not None else [f"task{i}" for i in range(y.shape[1])]
-    metric = "roc_auc" if task == "classification" else "mae"
-    rows = []
     splits = list(splits)
+    jobs = [(split_no, split, rep_name, model_name)
+            for split_no, split in enumerate(splits)
+            for rep_name in features for model_name in models]
+    common = dict(task=task, names=names, random_state=random_state, max_epochs=max_epochs)
+    parallel = parallel_fits is not None and effective_n_jobs(parallel_fits) > 1
+    if parallel:
+        results = Parallel(n_jobs=parallel_fits, return_as="generator")(
+            delayed(_score_fit)(features[rep], y, split, split_no, rep, model, n_jobs=1, **common)
+            for split_no, split, rep, model in jobs
+        )
+    else:
+        results = (_score_fit(features[rep], y, split, split_no, rep, model, n_jobs=n_jobs,
+                              **common)
+                   for split_no, split, rep, model in jobs)
     bar_opts = progress_options(verbose, desc)
-    bar = None
-    if bar_opts is not None:
-        bar = tqdm(total=len(splits) * len(features) * len(models), **bar_opts)
-    for split_no, split in enumerate(splits):
-        train, valid, test = split if len(split) == 3 else (split[0], None, split[1])
-        for rep_name, X in features.items():
-            X = np.asarray(X, dtype=np.float32)
-            ok = ~np.isnan(X).any(axis=1)
-            tr, te = train[ok[train]], test[ok[test]]
-            va = None if valid is None else valid[ok[valid]]
-            binary = bool(np.isin(X[ok][: min(len(X), 500)], (0.0, 1.0)).all())
-            if not binary:
-                # learned representations have arbitrary scales (mu grows freely under a tiny
-                # beta); standardise with training statistics so MLP and GP see unit scales
-                mean, std = X[tr].mean(axis=0), X[tr].std(axis=0)
-                X = (X - mean) / np.where(std > 0, std, 1.0)
-            for model_name in models:
-                if bar is not None:
-                    bar.set_postfix_str(f"fold {split_no + 1}/{len(splits)}: {rep_name}, "
-                                        f"{model_name}", refresh=True)
-                model = make_model(model_name, task, binary_features=binary,
-                                   random_state=random_state + split_no, n_jobs=n_jobs,
-                                   max_epochs=max_epochs, n_features=X.shape[1])
-                start = time.perf_counter()
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # one-class tasks in a fold: announced below
-                    pred = _fit_predict(
-                        clone(model), X[tr], y[tr], None if va is None else X[va],
-                        None if va is None else y[va], X[te], task,
-                    )
-                seconds = time.perf_counter() - start
-                per_task = per_task_roc_auc(y[te], pred) if task == "classification" else per_task_mae(y[te], pred)
-                for name, value in zip(names, np.atleast_1d(per_task)):
-                    rows.append((rep_name, model_name, split_no, name, metric, float(value), seconds))
-                if bar is not None:
-                    bar.update(1)
-                if not isinstance(verbose, dict) and verbose >= 2:
-                    message = (f"  split {split_no} {rep_name:>14s} {model_name:>4s}: "
-                               f"{metric} {np.nanmean(per_task):.4f} ({seconds:.1f}s)")
-                    (bar.write if bar is not None else print)(message)
-    if bar is not None:
-        bar.close()
+    bar = tqdm(total=len(jobs), **bar_opts) if bar_opts is not None else None
+    rows: list = []
+    try:
+        for (split_no, _, rep_name, model_name), (fit_rows, seconds) in zip(jobs, results):
+            rows += fit_rows
+            values = np.array([r[5] for r in fit_rows], dtype=float)
+            score = values[np.isfinite(values)].mean() if np.isfinite(values).any() else np.nan
+            metric = fit_rows[0][4]
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix_str(f"fold {split_no + 1}/{len(splits)} {rep_name}, "
+                                    f"{model_name}: {metric} {score:.3f}", refresh=True)
+            if not isinstance(verbose, dict) and verbose >= 2:
+                message = (f"  split {split_no} {rep_name:>14s} {model_name:>4s}: "
+                           f"{metric} {score:.4f} ({seconds:.1f}s)")
+                (bar.write if bar is not None else print)(message)
+    finally:
+        if bar is not None:
+            bar.close()
     return pd.DataFrame(rows, columns=["representation", "model", "split", "task", "metric",
                                        "value", "seconds"])
+
+
+def _score_fit(X, y, split, split_no: int, rep_name: str, model_name: str, *, task: str,
+               names: list, random_state: int, max_epochs: int, n_jobs) -> tuple[list, float]:
+    """Fit one model on one representation and split; its rows (one per task) and seconds."""
+    train, valid, test = split if len(split) == 3 else (split[0], None, split[1])
+    X = np.asarray(X, dtype=np.float32)
+    ok = ~np.isnan(X).any(axis=1)
+    tr, te = train[ok[train]], test[ok[test]]
+    va = None if valid is None else valid[ok[valid]]
+    binary = bool(np.isin(X[ok][: min(len(X), 500)], (0.0, 1.0)).all())
+    if not binary:
+        # learned representations have arbitrary scales (mu grows freely under a tiny
+        # beta); standardise with training statistics so MLP and GP see unit scales
+        mean, std = X[tr].mean(axis=0), X[tr].std(axis=0)
+        X = (X - mean) / np.where(std > 0, std, 1.0)
+    model = make_model(model_name, task, binary_features=binary,
+                       random_state=random_state + split_no, n_jobs=n_jobs,
+                       max_epochs=max_epochs, n_features=X.shape[1])
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one-class tasks in a fold: NaN scores, reported
+        pred = _fit_predict(
+            clone(model), X[tr], y[tr], None if va is None else X[va],
+            None if va is None else y[va], X[te], task,
+        )
+    seconds = time.perf_counter() - start
+    if task == "classification":
+        metric, per_task = "roc_auc", per_task_roc_auc(y[te], pred)
+    else:
+        metric, per_task = "mae", per_task_mae(y[te], pred)
+    rows = [(rep_name, model_name, split_no, name, metric, float(value), seconds)
+            for name, value in zip(names, np.atleast_1d(per_task))]
+    return rows, seconds
 
 
 def summarize(results: pd.DataFrame, thresholds: Sequence[float] = AUC_THRESHOLDS) -> pd.DataFrame:

@@ -108,7 +108,7 @@ def _evaluate(name, smiles, y, embedder, settings, seed, out: Path, note: str,
     results = evaluate_representations(
         _representations(embedder, smiles), y, splits, models=settings["models"],
         random_state=seed, max_epochs=settings["mlp_epochs"], task_names=task_names,
-        n_jobs=-1, verbose=1, desc=f"{name}: scaffold CV fits",
+        parallel_fits=-1, verbose=1, desc=f"{name}: scaffold CV fits",
     )
     results.insert(0, "dataset", name)
     summary = summarize(results)
@@ -129,9 +129,9 @@ def _one_torch_thread():
     """Run torch on one thread, then restore the setting.
 
     The demo's networks are small: a second intra-op thread gains little on an idle machine,
-    and when another process shares the cores, OpenMP threads waiting for each other made a
-    pretraining epoch 10x slower and an MLP fit 5x slower (``benchmarks/demo_threads.py``).
-    The random forests still use every core.
+    and when another process shares the cores, OpenMP threads waiting for each other make a
+    pretraining epoch and an MLP fit 2-3x slower (``benchmarks/demo_threads.py``). The
+    cross-validation fits use every core as parallel worker processes of one thread each.
     """
     import torch
 

@@ -103,3 +103,24 @@ def test_paper_tables_reuses_pretrained_embedders(tmp_path, capsys):
     assert "loaded the pretrained embedder" in capsys.readouterr().out
     smiles = list(graph.molecule_smiles[:5])
     np.testing.assert_array_equal(again.transform(smiles), first.transform(smiles))
+
+
+def test_parallel_fits_give_the_sequential_scores_with_a_progress_bar(tiny_classification,
+                                                                      capsys):
+    from infoalign_sklearn import ScaffoldKFold
+    from infoalign_sklearn.benchmark import evaluate_representations
+
+    smiles, y = tiny_classification.data, tiny_classification.target
+    features = {"FP 256": MorganFingerprint(n_bits=256).transform(smiles),
+                "FP 64": MorganFingerprint(n_bits=64).transform(smiles)}
+    splits = list(ScaffoldKFold(n_splits=3, shuffle=True, random_state=0).split(smiles))
+    kwargs = dict(models=("rf",), task_names=tiny_classification.target_names, random_state=0)
+    sequential = evaluate_representations(features, y, splits, **kwargs)
+    parallel = evaluate_representations(features, y, splits, parallel_fits=2, verbose=1,
+                                        desc="tiny CV", **kwargs)
+    keys = ["representation", "model", "split", "task", "metric", "value"]
+    # forests are seeded per fit: worker processes and n_jobs=1 give the same trees
+    pd.testing.assert_frame_equal(sequential[keys], parallel[keys])
+    assert len(parallel) == 3 * 2 * 2  # splits x representations x tasks
+    err = capsys.readouterr().err
+    assert "tiny CV" in err and "6/6" in err and "roc_auc" in err
