@@ -19,8 +19,7 @@ import time
 
 import numpy as np
 
-from infoalign_sklearn.contrastive import ContrastiveEmbedder
-from infoalign_sklearn.embedders import InfoAlignEmbedder
+from infoalign_sklearn.embedders import ContrastiveEmbedder, InfoAlignEmbedder
 from infoalign_sklearn.graph import make_synthetic_context
 from infoalign_sklearn.matching import evaluate_matching, profile_scores
 

@@ -17,8 +17,8 @@ _LAZY_NAMES = {
     "InvalidMoleculeError": ".chem",
     "scaffold_of": ".chem",
     "smiles_to_graph": ".chem",
-    "ContrastiveEmbedder": ".contrastive",
-    "SimulatedDataWarning": "._torch_base",
+    "ContrastiveEmbedder": ".embedders",
+    "SimulatedDataWarning": ".embedders",
     "fetch_benchmark": ".datasets",
     "load_benchmark": ".datasets",
     "load_csv": ".datasets",
@@ -31,7 +31,7 @@ _LAZY_NAMES = {
     "ContextGraph": ".graph",
     "make_synthetic_context": ".graph",
     "evaluate_matching": ".matching",
-    "profile_scores": ".matching",
+    "profile_scores": ".embedders",
     "random_matching_baseline": ".matching",
     "hit_at_k": ".metrics",
     "multitask_mae": ".metrics",
@@ -58,7 +58,7 @@ _LAZY_NAMES = {
 
 # subpackages and modules reachable as attributes (``infoalign_sklearn.readers``)
 _SUBMODULES = (
-    "benchmark", "chem", "cli", "contrastive", "datasets", "demo", "embedders", "estimators",
+    "benchmark", "chem", "cli", "datasets", "demo", "embedders", "estimators",
     "fingerprints", "graph", "matching", "metrics", "model_selection", "nn", "plots", "readers",
 )
 

@@ -1,16 +1,10 @@
-"""Zero-shot molecule -> profile matching: score candidate profiles, rank them, evaluate.
+"""Zero-shot molecule -> profile matching, evaluated: rank candidate profiles and score the
+ranking.
 
-Given molecules and a pool of candidate cell profiles (one of them each molecule's own), a
-pretrained embedder scores every (molecule, candidate) pair without further training:
-
-- :class:`~infoalign_sklearn.embedders.InfoAlignEmbedder` by the log-likelihood of the
-  candidate under the Bernoulli probabilities its decoder predicts from the molecule (the
-  paper's protocol: the decoders were trained with exactly this binary cross-entropy);
-- :class:`~infoalign_sklearn.contrastive.ContrastiveEmbedder` by the cosine similarity of the
-  molecule and profile embeddings (what its InfoNCE objective optimises).
-
+Scores come from :func:`~infoalign_sklearn.embedders.profile_scores` (re-exported here): for each
+molecule, every candidate cell profile scored by a pretrained embedder without further training.
 :func:`evaluate_matching` turns scores into NDCG@k / HIT@k beside their exact expected values
-under a uniformly random ranking.
+under a uniformly random ranking (:func:`random_matching_baseline`).
 """
 
 from __future__ import annotations
@@ -18,93 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import torch
-from sklearn.utils.validation import check_is_fitted
 
-from ._torch_base import scale_profiles
+from .embedders import profile_scores  # noqa: F401  (re-exported: it was defined here)
 from .metrics import hit_at_k, ndcg_at_k
-
-
-def profile_scores(embedder, smiles, candidate_profiles, modality: str = "morphology") -> np.ndarray:
-    """Score every candidate profile for every molecule (higher = better match).
-
-    Parameters
-    ----------
-    embedder : fitted InfoAlignEmbedder or ContrastiveEmbedder
-        An embedder with ``embed_profiles`` (contrastive) is scored by cosine similarity; one
-        with profile decoders (InfoAlign) by the mean Bernoulli log-likelihood per measured
-        column of the candidate, i.e. minus the binary cross-entropy between the candidate
-        (min-max scaled with the embedder's ``feature_bounds_``, clipped to [0, 1]) and the
-        decoded probabilities. Averaging over measured columns keeps candidates with missing
-        entries comparable with complete ones.
-    smiles : list-like of str or Mol
-        The molecules (queries). Invalid ones follow the embedder's ``errors`` policy: an
-        error, or a NaN row with ``errors="nan"``.
-    candidate_profiles : array-like of shape (n_candidates, n_features) or DataFrame
-        Raw-unit profiles, columns as in the embedder's graph block (a DataFrame is aligned by
-        column name).
-    modality : str, default="morphology"
-        The profile modality.
-
-    Returns
-    -------
-    scores : ndarray of float64, shape (n_molecules, n_candidates)
-        NaN in rows of invalid molecules and columns of candidates with no measured entry.
-
-    Examples
-    --------
-    >>> from infoalign_sklearn import InfoAlignEmbedder
-    >>> from infoalign_sklearn.graph import make_synthetic_context
-    >>> context = make_synthetic_context(n_molecules=40, random_state=0)
-    >>> emb = InfoAlignEmbedder(context.graph, latent_dim=8, hidden_dim=8, num_layers=2,
-    ...                         max_epochs=1, random_state=0).fit()
-    >>> smiles = ["CCO", "c1ccccc1O", "CCN"]
-    >>> profile_scores(emb, smiles, context.true_profiles(smiles, "morphology")).shape
-    (3, 3)
-    """
-    if hasattr(embedder, "embed_profiles"):
-        return _cosine_scores(embedder, smiles, candidate_profiles, modality)
-    if hasattr(embedder, "feature_bounds_") or hasattr(embedder, "decoder_dims_"):
-        return _likelihood_scores(embedder, smiles, candidate_profiles, modality)
-    check_is_fitted(embedder)
-    raise TypeError(
-        f"{type(embedder).__name__} cannot score profiles: expected an InfoAlignEmbedder "
-        "(profile decoders) or an embedder with embed_profiles (e.g. ContrastiveEmbedder)."
-    )
-
-
-def _cosine_scores(embedder, smiles, candidate_profiles, modality) -> np.ndarray:
-    molecules = _unit_rows(embedder.transform(smiles))
-    profiles = _unit_rows(embedder.embed_profiles(candidate_profiles, modality))
-    return molecules @ profiles.T
-
-
-def _unit_rows(values) -> np.ndarray:
-    values = np.asarray(values, dtype=np.float64)
-    norms = np.linalg.norm(values, axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return values / norms
-
-
-def _likelihood_scores(embedder, smiles, candidate_profiles, modality) -> np.ndarray:
-    check_is_fitted(embedder, "module_")
-    if modality not in embedder.modalities_:
-        raise ValueError(
-            f"Unknown modality {modality!r}; this model decodes {list(embedder.modalities_)}."
-        )
-    targets = scale_profiles(candidate_profiles, embedder.feature_bounds_[modality], modality)
-    targets = targets.astype(np.float64)
-    observed = ~np.isnan(targets)
-    targets = np.where(observed, targets, 0.0)
-    logits = torch.from_numpy(embedder.decode_logits(smiles, modality)).double()
-    # log sigmoid on logits: no log(0) where the decoder saturates; NaN rows stay NaN
-    log_p = torch.nn.functional.logsigmoid(logits).numpy()
-    log_q = torch.nn.functional.logsigmoid(-logits).numpy()
-    # sum_j [y_j log p_j + (1 - y_j) log(1 - p_j)] over measured columns, as two products
-    total = log_p @ (targets * observed).T + log_q @ ((1.0 - targets) * observed).T
-    n_observed = observed.sum(axis=1).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return total / np.where(n_observed > 0, n_observed, np.nan)[None, :]
 
 
 def random_matching_baseline(n_candidates: int, ks: Sequence[int] = (1, 10)) -> dict[str, float]:

@@ -11,8 +11,8 @@ from sklearn.base import clone
 from sklearn_compat import check_molecule_estimator
 
 from infoalign_sklearn.chem import InvalidMoleculeError
-from infoalign_sklearn.contrastive import ContrastiveEmbedder, _perturbation_links
 from infoalign_sklearn.embedders import GraphReference, InfoAlignEmbedder
+from infoalign_sklearn.embedders.contrastive import ContrastiveEmbedder, _perturbation_links
 from infoalign_sklearn.graph import ContextGraph, make_synthetic_context
 from infoalign_sklearn.matching import evaluate_matching, profile_scores
 from infoalign_sklearn.nn.contrastive import symmetric_info_nce
@@ -330,3 +330,46 @@ def test_from_pretrained_refuses_other_models_and_damaged_directories(fitted, sm
         ContrastiveEmbedder.from_pretrained(model)
     with pytest.raises(FileNotFoundError, match="not a saved ContrastiveEmbedder"):
         ContrastiveEmbedder.from_pretrained(tmp_path)
+
+
+def test_interrupted_training_resumes_to_the_same_result(small_graph, held_out, tmp_path,
+                                                         monkeypatch):
+    smiles, _ = held_out
+    params = {**TINY, "max_epochs": 4, "batch_size": 16}
+    uninterrupted = ContrastiveEmbedder(small_graph, **params).fit()
+
+    real_run_epoch = ContrastiveEmbedder._run_epoch
+    calls = []
+
+    def crash_after_two(self, *args, **kwargs):
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed")
+        calls.append(1)
+        return real_run_epoch(self, *args, **kwargs)
+
+    monkeypatch.setattr(ContrastiveEmbedder, "_run_epoch", crash_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        ContrastiveEmbedder(small_graph, checkpoint_dir=tmp_path, **params).fit()
+    monkeypatch.setattr(ContrastiveEmbedder, "_run_epoch", real_run_epoch)
+
+    resumed = ContrastiveEmbedder(small_graph, checkpoint_dir=tmp_path, **params).fit()
+    assert [r["epoch"] for r in resumed.loss_history_] == [1, 2, 3, 4]
+    np.testing.assert_array_equal(resumed.transform(smiles), uninterrupted.transform(smiles))
+    assert resumed.loss_history_[-1]["loss"] == uninterrupted.loss_history_[-1]["loss"]
+    with pytest.raises(ValueError, match="other settings"):
+        ContrastiveEmbedder(small_graph, checkpoint_dir=tmp_path,
+                            **{**params, "temperature": 0.5}).fit()
+
+
+def test_optimizer_by_name_or_class(small_graph, held_out, tmp_path):
+    smiles, _ = held_out
+    params = {**TINY, "max_epochs": 1}
+    adam = ContrastiveEmbedder(small_graph, **params).fit().transform(smiles[:5])
+    by_class = ContrastiveEmbedder(small_graph, optimizer=torch.optim.Adam, **params).fit()
+    np.testing.assert_array_equal(by_class.transform(smiles[:5]), adam)
+    adamw = ContrastiveEmbedder(small_graph, optimizer="adamw", weight_decay=0.1, **params).fit()
+    assert not np.array_equal(adamw.transform(smiles[:5]), adam)
+    by_class.save_pretrained(tmp_path / "model")
+    assert ContrastiveEmbedder.from_pretrained(tmp_path / "model").optimizer is torch.optim.Adam
+    with pytest.raises(ValueError, match="optimizer"):
+        ContrastiveEmbedder(small_graph, optimizer="sgdx", **params).fit()

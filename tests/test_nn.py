@@ -4,7 +4,13 @@ import numpy as np
 import torch
 
 from infoalign_sklearn.chem import collate_graphs, featurize_graphs
-from infoalign_sklearn.nn import InfoAlignModel, kl_to_standard_normal, modality_loss
+from infoalign_sklearn.nn import (
+    ContrastiveModel,
+    InfoAlignModel,
+    kl_to_standard_normal,
+    modality_loss,
+)
+from infoalign_sklearn.nn.encoder import ENCODER_PARTS
 
 
 def small_model(**kw):
@@ -13,7 +19,8 @@ def small_model(**kw):
 
 
 def test_state_dict_uses_the_published_layer_names():
-    keys = set(InfoAlignModel({"fingerprint": 8}).state_dict())
+    # the encoder's names: the model holds it as ``encoder`` (keys ``encoder.graph_encoder...``)
+    keys = set(InfoAlignModel({"fingerprint": 8}).encoder.state_dict())
     for key in (
         "graph_encoder.atom_encoder.atom_embedding_list.0.weight",
         "graph_encoder.convs.4.mlp.0.weight",
@@ -25,7 +32,31 @@ def test_state_dict_uses_the_published_layer_names():
         "dist_net.1.weight",
     ):
         assert key in keys, key
-    assert InfoAlignModel({"fingerprint": 8}).state_dict()["dist_net.1.weight"].shape == (600, 300)
+    assert InfoAlignModel({"fingerprint": 8}).encoder.state_dict()["dist_net.1.weight"].shape == (600, 300)
+
+
+def test_weights_of_models_that_inherited_their_encoder_still_load():
+    # before the models held their encoder, its keys had no "encoder." prefix
+    source = small_model()
+    with torch.no_grad():
+        for p in source.parameters():
+            p.add_(torch.randn_like(p))
+    state = source.state_dict()
+    old = {k.removeprefix("encoder."): v for k, v in state.items()}
+    assert "graph_encoder.convs.0.eps" in old and "dist_net.1.weight" in old
+    for model in (small_model(), ContrastiveModel({"morphology": 5}, num_layers=2, hidden_dim=8,
+                                                   latent_dim=4)):
+        encoder_old = {k: v for k, v in old.items() if k.split(".")[0] in ENCODER_PARTS}
+        missing, unexpected = model.load_state_dict(encoder_old, strict=False)
+        assert not unexpected and not any(k.startswith("encoder.") for k in missing)
+        for key, value in model.encoder.state_dict().items():
+            torch.testing.assert_close(value, old[key])
+    restored = small_model()
+    restored.load_state_dict(old)  # strict: every key found under its new name
+    graphs, _ = featurize_graphs(["CCO", "c1ccccc1"])
+    with torch.no_grad():
+        torch.testing.assert_close(restored.eval()(collate_graphs(graphs))[0],
+                                   source.eval()(collate_graphs(graphs))[0])
 
 
 def test_encoder_outputs_gaussian_parameters_per_molecule():

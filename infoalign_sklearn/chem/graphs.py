@@ -284,7 +284,7 @@ def smiles_to_graph(smiles) -> Data:
     return mol_to_graph(mol).to_data()
 
 
-def _packed_graphs_of_chunk(items) -> _PackedGraphs:
+def packed_graphs_of_chunk(items) -> _PackedGraphs:
     """Parse and featurise ``items`` (what worker processes run and send back)."""
     mols, flags = [], []
     valid = np.zeros(len(items), dtype=bool)
@@ -344,7 +344,7 @@ def featurize_graphs(
     check_errors_option(errors)
     items = check_molecule_input(X)
     graphs = chunked_map(
-        _packed_graphs_of_chunk, items, n_jobs=n_jobs, batch_size=batch_size, verbose=verbose,
+        packed_graphs_of_chunk, items, n_jobs=n_jobs, batch_size=batch_size, verbose=verbose,
         desc="featurising graphs",
     )
     valid = raise_or_mask_invalid(items, np.array([g is not None for g in graphs]), errors)

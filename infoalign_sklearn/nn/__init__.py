@@ -1,9 +1,12 @@
-"""Torch modules only: the GIN encoder, the InfoAlign model and loss terms."""
+"""Torch modules only: the GIN encoder, the MLP block, the models and their loss terms."""
 
-from .encoder import GaussianEncoder, GINVirtualNode
-from .infoalign import InfoAlignModel, MLPDecoder, kl_to_standard_normal, modality_loss
+from .contrastive import ContrastiveModel, symmetric_info_nce
+from .encoder import GaussianEncoder, GINVirtualNode, upgrade_state_dict
+from .infoalign import InfoAlignModel, kl_to_standard_normal, modality_loss
+from .mlp import MLP, MLPDecoder
 
 __all__ = [
-    "GINVirtualNode", "GaussianEncoder", "InfoAlignModel", "MLPDecoder",
-    "kl_to_standard_normal", "modality_loss",
+    "MLP", "ContrastiveModel", "GINVirtualNode", "GaussianEncoder", "InfoAlignModel",
+    "MLPDecoder", "kl_to_standard_normal", "modality_loss", "symmetric_info_nce",
+    "upgrade_state_dict",
 ]

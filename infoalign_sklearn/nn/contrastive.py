@@ -15,33 +15,39 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .encoder import GaussianEncoder
-from .infoalign import MLPDecoder
+from .encoder import GaussianEncoder, upgrade_state_dict
+from .mlp import MLP
 
 # CLIP caps the learnable inverse temperature at 100 so that logits cannot blow up
 MAX_LOGIT_SCALE = math.log(100.0)
 
 
-class ContrastiveModel(GaussianEncoder):
+class ContrastiveModel(nn.Module):
     """GIN molecule encoder plus one MLP profile encoder per modality.
 
-    ``forward(graphs)`` gives ``(mu, sigma)`` as :class:`GaussianEncoder` does (``mu`` is the
+    ``forward(graphs)`` gives the :class:`GaussianEncoder`'s ``(mu, sigma)`` (``mu`` is the
     molecule embedding); ``profile_encoders[modality](profiles)`` embeds [0, 1]-scaled profiles;
     ``logit_scale`` is log(1 / temperature), a parameter when the temperature is learnt.
+    Weights saved when the model inherited its encoder load as they are.
     """
 
     def __init__(self, profile_dims: dict[str, int], num_layers: int = 5, hidden_dim: int = 300,
                  latent_dim: int = 300, dropout: float = 0.5, readout: str = "sum",
                  temperature: float = 0.1, learn_temperature: bool = True):
-        super().__init__(num_layers, hidden_dim, latent_dim, dropout, readout)
+        super().__init__()
+        self.encoder = GaussianEncoder(num_layers, hidden_dim, latent_dim, dropout, readout)
         self.profile_encoders = nn.ModuleDict(
-            {m: MLPDecoder(d, hidden_dim, latent_dim, dropout) for m, d in profile_dims.items()}
+            {m: MLP(d, hidden_dim, latent_dim, dropout) for m, d in profile_dims.items()}
         )
         scale = torch.tensor(math.log(1.0 / temperature), dtype=torch.float32)
         if learn_temperature:
             self.logit_scale = nn.Parameter(scale)
         else:
             self.register_buffer("logit_scale", scale)
+        self._register_load_state_dict_pre_hook(upgrade_state_dict)
+
+    def forward(self, graphs) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.encoder(graphs)
 
     def temperature(self) -> float:
         """Current temperature (1 / exp(logit_scale), with the cap applied)."""

@@ -149,3 +149,19 @@ class GaussianEncoder(nn.Module):
         h = self.graph_encoder(graphs.x, graphs.edge_index, graphs.edge_attr, graphs.batch, num_graphs)
         mu, raw_scale = self.dist_net(self.pool(h, graphs.batch, num_graphs)).chunk(2, dim=1)
         return mu, F.softplus(raw_scale) + 1e-7
+
+
+#: Top-level submodules of :class:`GaussianEncoder`, the keys it owns in a model's state dict.
+ENCODER_PARTS = ("graph_encoder", "dist_net")
+
+
+def upgrade_state_dict(state_dict, prefix, *args) -> None:
+    """Rename, in place, the encoder keys of weights saved when a model inherited its encoder
+    (``graph_encoder.*``, ``dist_net.*``) to those of a model holding it (``encoder.*``).
+
+    Registered as a load-state-dict pre-hook by the models, so ``load_state_dict`` accepts
+    both layouts wherever the weights come from (``from_pretrained``, a pickle, a checkpoint).
+    """
+    for key in [k for k in state_dict if k.startswith(prefix)]:
+        if key[len(prefix):].split(".", 1)[0] in ENCODER_PARTS:
+            state_dict[f"{prefix}encoder.{key[len(prefix):]}"] = state_dict.pop(key)

@@ -22,38 +22,31 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .encoder import GaussianEncoder
+from .encoder import GaussianEncoder, upgrade_state_dict
+from .mlp import MLP
 
 
-class MLPDecoder(nn.Module):
-    """Linear -> BatchNorm -> GELU -> Dropout -> Linear (logits)."""
-
-    def __init__(self, in_dim: int, hidden_dim: int, out_dim: int, dropout: float = 0.5):
-        super().__init__()
-        self.fc1 = nn.Linear(in_dim, hidden_dim)
-        self.bn1 = nn.BatchNorm1d(hidden_dim)
-        self.act = nn.GELU()
-        self.drop1 = nn.Dropout(dropout)
-        self.fc2 = nn.Linear(hidden_dim, out_dim)
-
-    def forward(self, z):
-        return self.fc2(self.drop1(self.act(self.bn1(self.fc1(z)))))
-
-
-class InfoAlignModel(GaussianEncoder):
+class InfoAlignModel(nn.Module):
     """Gaussian GIN encoder and an MLP decoder per modality (fed the mean ``mu``).
 
-    ``forward(graphs)`` gives ``(mu, sigma)``; ``decoders[modality](mu)`` gives logits.
+    ``forward(graphs)`` gives the encoder's ``(mu, sigma)``; ``decoders[modality](mu)`` gives
+    logits. Weights saved when the model inherited its encoder (keys without ``encoder.``)
+    load as they are (:func:`~infoalign_sklearn.nn.encoder.upgrade_state_dict`).
     """
 
     def __init__(self, decoder_dims: dict[str, int], num_layers: int = 5, hidden_dim: int = 300,
                  latent_dim: int = 300, dropout: float = 0.5, readout: str = "sum",
                  decoder_dropout: float = 0.5):
-        super().__init__(num_layers, hidden_dim, latent_dim, dropout, readout)
+        super().__init__()
+        self.encoder = GaussianEncoder(num_layers, hidden_dim, latent_dim, dropout, readout)
         self.decoders = nn.ModuleDict(
-            {m: MLPDecoder(latent_dim, 4 * latent_dim, d, decoder_dropout)
+            {m: MLP(latent_dim, 4 * latent_dim, d, decoder_dropout)
              for m, d in decoder_dims.items()}
         )
+        self._register_load_state_dict_pre_hook(upgrade_state_dict)
+
+    def forward(self, graphs) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.encoder(graphs)
 
 
 def kl_to_standard_normal(mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:

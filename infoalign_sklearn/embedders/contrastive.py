@@ -9,23 +9,34 @@ perturbation edge away; everything else in the batch is a negative.
 
 from __future__ import annotations
 
+import os
 import warnings
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from tqdm.auto import tqdm
 
-from ._parallel import progress_options
-from ._torch_base import EpochLosses, GraphTrainedEmbedder, feature_bounds_of, scale_profiles
-from .base import MOLECULE_PARAMETER_CONSTRAINTS
-from .chem.graphs import collate_graphs, featurize_graphs
-from .embedders import GraphReference, _seed_for, resolve_device
-from .nn.contrastive import ContrastiveModel, symmetric_info_nce
+from ..base import MOLECULE_PARAMETER_CONSTRAINTS
+from ..chem.graphs import collate_graphs, featurize_graphs
+from ..nn.contrastive import ContrastiveModel, symmetric_info_nce
+from ._base import OPTIMIZER_CONSTRAINT, FitContext, GraphTrainedEmbedder, array_digest
+from ._profiles import feature_bounds_of, scale_profiles
+from ._transform import resolve_device
 
 PROFILE_MODALITIES = ("morphology", "expression")
+
+
+@dataclass
+class _PairData:
+    """The molecules the contrastive model trains on and, per modality, the CSR (``ptr``,
+    ``rows``) of the profile rows each is linked to."""
+
+    mol_graphs: list
+    blocks: dict
+    links: dict
 
 
 class ContrastiveEmbedder(GraphTrainedEmbedder):
@@ -66,9 +77,11 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
     max_epochs : int, default=50
         Passes over the training molecules.
     lr : float, default=1e-3
-        Adam learning rate.
+        Learning rate.
     weight_decay : float, default=0.0
-        Adam weight decay.
+        Weight decay (L2 for Adam, decoupled for AdamW).
+    optimizer : {"adam", "adamw"} or torch.optim.Optimizer class, default="adam"
+        The optimiser, built as ``optimizer(parameters, lr=lr, weight_decay=weight_decay)``.
     device : str, default="auto"
         ``"auto"`` uses CUDA when available; or ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
     errors : {"raise", "nan"}, default="raise"
@@ -84,6 +97,9 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
         the same machine, with the same ``batch_size`` and torch thread count, gives
         bit-identical embeddings; docs/sklearn.md ("Reproducibility") says what changes
         otherwise.
+    checkpoint_dir : str or path, default=None
+        Where a checkpoint is written after every epoch; a later ``fit`` with the same settings
+        resumes from it. ``max_epochs`` may be raised to train longer.
 
     Attributes
     ----------
@@ -113,7 +129,7 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
 
     Examples
     --------
-    >>> from infoalign_sklearn.contrastive import ContrastiveEmbedder
+    >>> from infoalign_sklearn.embedders import ContrastiveEmbedder
     >>> from infoalign_sklearn.graph import make_synthetic_context
     >>> context = make_synthetic_context(n_molecules=60, random_state=0)
     >>> emb = ContrastiveEmbedder(context.graph, latent_dim=8, hidden_dim=16, num_layers=2,
@@ -138,8 +154,10 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "optimizer": OPTIMIZER_CONSTRAINT,
         "device": [str],
         "random_state": ["random_state"],
+        "checkpoint_dir": [None, str, os.PathLike],
         **MOLECULE_PARAMETER_CONSTRAINTS,
     }
 
@@ -147,7 +165,8 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
         self, context_graph=None, *, modalities=PROFILE_MODALITIES, latent_dim=300,
         hidden_dim=300, num_layers=5, dropout=0.5, readout="sum", temperature=0.1,
         learn_temperature=True, batch_size=256, max_epochs=50, lr=1e-3, weight_decay=0.0,
-        device="auto", errors="raise", n_jobs=None, verbose=0, random_state=None,
+        optimizer="adam", device="auto", errors="raise", n_jobs=None, verbose=0,
+        random_state=None, checkpoint_dir=None,
     ):
         self.context_graph = context_graph
         self.modalities = modalities
@@ -162,11 +181,13 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
         self.max_epochs = max_epochs
         self.lr = lr
         self.weight_decay = weight_decay
+        self.optimizer = optimizer
         self.device = device
         self.errors = errors
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.random_state = random_state
+        self.checkpoint_dir = checkpoint_dir
 
     # ------------------------------------------------------------------ fit
     def fit(self, X=None, y=None) -> ContrastiveEmbedder:
@@ -176,13 +197,11 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
         -------
         self : ContrastiveEmbedder
         """
-        self._validate_params()
-        graph = self._resolve_graph()
-        seed = self._base_seed()
-        device = resolve_device(self.device)
+        return super().fit(X, y)
+
+    def _prepare(self, graph, X) -> _PairData:
         modalities = self._check_modalities(graph)
         blocks = {m: graph.feature_block(m) for m in modalities}
-
         links = {m: _perturbation_links(graph, blocks[m]) for m in modalities}
         smiles = list(graph.molecule_smiles)
         has_pair = np.zeros(len(smiles), dtype=bool)
@@ -192,7 +211,7 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
         if not valid.all():
             warnings.warn(
                 f"{int((~valid).sum())} molecule node(s) of the context graph have SMILES RDKit "
-                "cannot parse; they are left out of training.", stacklevel=2,
+                "cannot parse; they are left out of training.", stacklevel=4,
             )
         keep = np.flatnonzero(valid & has_pair)
         if len(keep) < 2:
@@ -200,42 +219,29 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
                 "Contrastive training needs at least 2 valid molecules linked (perturbation "
                 f"edges) to {' / '.join(modalities)} profiles; the graph has {len(keep)}."
             )
-        mol_graphs = [mol_graphs[i] for i in keep]
         links = {m: _restrict_links(ptr, rows, keep) for m, (ptr, rows) in links.items()}
-
         self.modalities_ = modalities
         self.profile_dims_ = {m: int(blocks[m].values.shape[1]) for m in modalities}
-        self.feature_bounds_ = {m: feature_bounds_of(blocks[m]) for m in modalities}
-        for m in modalities:
-            # column means stand in for missing entries: they move an embedding least
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                fill = np.nanmean(blocks[m].values, axis=0)
-            self.feature_bounds_[m]["fill"] = np.nan_to_num(fill, nan=0.5).astype(np.float32)
-        self.graph_reference_ = GraphReference.of(graph)
-        self.n_training_molecules_ = len(mol_graphs)
+        self.feature_bounds_ = {m: self._bounds_with_fill(blocks[m]) for m in modalities}
         self.n_pairs_ = {m: int(len(rows)) for m, (_, rows) in links.items()}
+        return _PairData([mol_graphs[i] for i in keep], blocks, links)
 
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(seed)
-            module = self._build_module().to(device)
-            optimizer = torch.optim.Adam(module.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-            bar_opts = progress_options(self.verbose, "training contrastive baseline")
-            n_batches = self._n_batches(len(mol_graphs))
-            bar = tqdm(total=self.max_epochs * n_batches, **bar_opts) if bar_opts is not None else None
-            history = []
-            try:
-                for epoch in range(self.max_epochs):
-                    history.append(self._run_epoch(
-                        module, optimizer, blocks, links, mol_graphs, seed, epoch, device, bar
-                    ))
-            finally:
-                if bar is not None:
-                    bar.close()
-        self.module_ = module.eval()
-        self.loss_history_ = history
-        self.n_epochs_ = len(history)
-        return self
+    @staticmethod
+    def _bounds_with_fill(block) -> dict:
+        bounds = feature_bounds_of(block)
+        # column means stand in for missing entries: they move an embedding least
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            fill = np.nanmean(block.values, axis=0)
+        bounds["fill"] = np.nan_to_num(fill, nan=0.5).astype(np.float32)
+        return bounds
+
+    def _signature_parts(self, data: _PairData) -> dict:
+        return {"links": {m: [array_digest(ptr), array_digest(rows)]
+                          for m, (ptr, rows) in data.links.items()}}
+
+    def _loss_names(self) -> tuple:
+        return (*self.modalities_, "loss")
 
     def _check_modalities(self, graph) -> tuple:
         requested = tuple(self.modalities)
@@ -248,7 +254,7 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
         if len(present) < len(requested):
             warnings.warn(
                 f"The context graph has no {sorted(set(requested) - set(present))} profiles; "
-                "they are skipped.", stacklevel=3,
+                "they are skipped.", stacklevel=5,
             )
         if not present:
             raise ValueError(f"The context graph has none of the profile modalities {requested}.")
@@ -261,35 +267,26 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
             temperature=self.temperature, learn_temperature=self.learn_temperature,
         )
 
-    def _run_epoch(self, module, optimizer, blocks, links, mol_graphs, seed, epoch, device,
-                   bar) -> dict:
-        module.train()
-        # per-epoch streams: epoch e draws the same numbers however the run got there
-        rng = np.random.default_rng(_seed_for(seed, epoch, 1))
-        torch.manual_seed(_seed_for(seed, epoch, 2))
-        order = rng.permutation(len(mol_graphs))
-        losses = EpochLosses((*self.modalities_, "loss"), epoch, bar)
-        for b in range(self._n_batches(len(order))):
-            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
-            mu = module(collate_graphs([mol_graphs[i] for i in idx]).to(device))[0]
-            terms = {}
-            for m in self.modalities_:
-                term = self._modality_term(module, m, blocks[m], links[m], mu, idx, rng, device)
-                if term is not None:
-                    terms[m] = term
-            if not terms:
-                continue
-            loss = sum(terms.values()) / len(terms)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            losses.add(dict((*terms.items(), ("loss", loss))))
-        record = losses.record()
-        record["temperature"] = module.temperature()
+    def _batch_loss(self, ctx: FitContext, idx, rng) -> dict | None:
+        batch = collate_graphs([ctx.data.mol_graphs[i] for i in idx]).to(ctx.device)
+        mu = ctx.module(batch)[0]
+        terms = {}
+        for m in self.modalities_:
+            term = self._modality_term(ctx, m, mu, idx, rng)
+            if term is not None:
+                terms[m] = term
+        if not terms:
+            return None
+        terms["loss"] = sum(terms.values()) / len(terms)
+        return terms
+
+    def _epoch_record(self, ctx: FitContext, record: dict) -> dict:
+        record["temperature"] = ctx.module.temperature()
         return record
 
-    def _modality_term(self, module, modality, block, links, mu, idx, rng, device):
-        ptr, rows = links
+    def _modality_term(self, ctx: FitContext, modality: str, mu, idx, rng):
+        block, device = ctx.data.blocks[modality], ctx.device
+        ptr, rows = ctx.data.links[modality]
         n_links = ptr[idx + 1] - ptr[idx]
         members = np.flatnonzero(n_links > 0)
         # InfoNCE needs a negative, and batch norm in the profile encoder two rows
@@ -304,10 +301,10 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
         grid = mols[:, None] * block.values.shape[0] + picked[None, :]
         positives = np.isin(grid, pair_keys)
         profiles = self._filled(modality, block.values[picked])
-        embedded = module.profile_encoders[modality](torch.from_numpy(profiles).to(device))
+        embedded = ctx.module.profile_encoders[modality](torch.from_numpy(profiles).to(device))
         return symmetric_info_nce(
             mu[torch.from_numpy(members).to(device)], embedded,
-            torch.from_numpy(positives).to(device), module.logit_scale,
+            torch.from_numpy(positives).to(device), ctx.module.logit_scale,
         )
 
     def _filled(self, modality: str, scaled: np.ndarray) -> np.ndarray:
@@ -387,7 +384,7 @@ def _perturbation_links(graph, block) -> tuple[np.ndarray, np.ndarray]:
     reads the graph's CSR arrays (``indptr``, ``indices``, ``edge_kinds``; in the contract)
     in one vectorised pass rather than calling ``neighbors`` per molecule.
     """
-    from .graph import EDGE_KINDS
+    from ..graph import EDGE_KINDS
 
     molecules = np.asarray(graph.molecule_nodes, dtype=np.int64)
     position = np.full(graph.n_nodes, -1, dtype=np.int64)

@@ -10,37 +10,51 @@ checkpoints and a pickle that holds CPU weights, so a model trained on a GPU loa
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import warnings
+from dataclasses import dataclass
 from numbers import Integral, Real
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from tqdm.auto import tqdm
 
-from ._io import atomic_file
-from ._parallel import progress_options
-from ._torch_base import (
-    PRETRAINED_FORMAT_VERSION,  # noqa: F401  (re-exported: it was defined here)
-    EpochLosses,
-    GraphReference,
-    GraphTrainedEmbedder,
-    _seed_for,
-    resolve_device,
-    scale_profiles,
-)
-from .base import MOLECULE_PARAMETER_CONSTRAINTS
-from .chem.graphs import collate_graphs, featurize_graphs
-from .chem.molecules import check_molecule_input
-from .nn.infoalign import InfoAlignModel, kl_to_standard_normal, modality_loss
+from ..base import MOLECULE_PARAMETER_CONSTRAINTS
+from ..chem.graphs import collate_graphs, featurize_graphs
+from ..chem.molecules import check_molecule_input
+from ..graph.blocks import Bounds
+from ..nn.infoalign import InfoAlignModel, kl_to_standard_normal, modality_loss
+from ._base import OPTIMIZER_CONSTRAINT, FitContext, GraphTrainedEmbedder, array_digest
+from ._profiles import feature_bounds_of
+from ._transform import resolve_device
 
-CHECKPOINT_NAME = "checkpoint.pt"
+
+@dataclass
+class _WalkData:
+    """The molecules InfoAlign trains on: graph molecules (walks start at ``start_nodes``)
+    then those of X outside the graph (start -1, fingerprint targets ``extra_fps``)."""
+
+    mol_graphs: list
+    blocks: dict
+    start_nodes: np.ndarray
+    extra_fps: np.ndarray
+    has_x: bool
+
+    @property
+    def n_graph_molecules(self) -> int:
+        return int((self.start_nodes >= 0).sum())
+
+
+@dataclass
+class _Walks:
+    """One batch: molecule indices, their walks' nodes and path weights, and their ``mu``."""
+
+    idx: np.ndarray
+    nodes: np.ndarray
+    weights: np.ndarray
+    mu: torch.Tensor
 
 
 class InfoAlignEmbedder(GraphTrainedEmbedder):
@@ -77,9 +91,11 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
     max_epochs : int, default=50
         Passes over the training molecules.
     lr : float, default=1e-3
-        Adam learning rate.
+        Learning rate.
     weight_decay : float, default=0.0
-        Adam weight decay.
+        Weight decay (L2 for Adam, decoupled for AdamW).
+    optimizer : {"adam", "adamw"} or torch.optim.Optimizer class, default="adam"
+        The optimiser, built as ``optimizer(parameters, lr=lr, weight_decay=weight_decay)``.
     device : str, default="auto"
         ``"auto"`` uses CUDA when available; or ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
     errors : {"raise", "nan"}, default="raise"
@@ -136,6 +152,7 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "optimizer": OPTIMIZER_CONSTRAINT,
         "device": [str],
         "random_state": ["random_state"],
         "checkpoint_dir": [None, str, os.PathLike],
@@ -145,8 +162,8 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
     def __init__(
         self, context_graph=None, *, walk_length=4, beta=1e-9, latent_dim=300, hidden_dim=300,
         num_layers=5, dropout=0.1, readout="sum", batch_size=256, max_epochs=50, lr=1e-3,
-        weight_decay=0.0, device="auto", errors="raise", n_jobs=None, verbose=0,
-        random_state=None, checkpoint_dir=None,
+        weight_decay=0.0, optimizer="adam", device="auto", errors="raise", n_jobs=None,
+        verbose=0, random_state=None, checkpoint_dir=None,
     ):
         self.context_graph = context_graph
         self.walk_length = walk_length
@@ -160,12 +177,16 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
         self.max_epochs = max_epochs
         self.lr = lr
         self.weight_decay = weight_decay
+        self.optimizer = optimizer
         self.device = device
         self.errors = errors
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.random_state = random_state
         self.checkpoint_dir = checkpoint_dir
+
+    _progress_desc = "pretraining InfoAlign"
+    _hidden_losses = ("kl",)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X=None, y=None):
@@ -174,69 +195,25 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
         Molecules of X found in the graph (by InChIKey skeleton) are trained on with their
         walks; the others learn to reconstruct their own fingerprint only. y is ignored.
         """
-        self._validate_params()
-        graph = self._resolve_graph()
-        seed = self._base_seed()
-        device = resolve_device(self.device)
+        return super().fit(X, y)
 
+    def _prepare(self, graph, X) -> _WalkData:
         modalities = tuple(graph.modalities)
         if not modalities:
             raise ValueError("The context graph has no feature blocks to decode.")
         blocks = {m: graph.feature_block(m) for m in modalities}
         start_nodes, mol_graphs, extra_fps = self._training_molecules(graph, X)
-
-        decoder_dims = {m: int(blocks[m].values.shape[1]) for m in modalities}
         self.modalities_ = modalities
-        self.decoder_dims_ = decoder_dims
-        self.feature_bounds_ = {
-            m: {
-                "lower": np.asarray(blocks[m].lower, dtype=np.float32),
-                "upper": np.asarray(blocks[m].upper, dtype=np.float32),
-                "columns": [str(c) for c in blocks[m].columns],
-                "binary": bool(blocks[m].binary),
-            }
-            for m in modalities
-        }
-        self.graph_reference_ = GraphReference.of(graph)
-        self.n_training_molecules_ = len(mol_graphs)
+        self.decoder_dims_ = {m: int(blocks[m].values.shape[1]) for m in modalities}
+        self.feature_bounds_ = {m: feature_bounds_of(blocks[m]) for m in modalities}
+        return _WalkData(mol_graphs, blocks, start_nodes, extra_fps, X is not None)
 
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(seed)
-            module = self._build_module().to(device)
-            optimizer = torch.optim.Adam(module.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-            history: list[dict] = []
-            start_epoch = 0
-            signature = self._training_signature(graph, X is not None, start_nodes, extra_fps)
-            checkpoint = self._checkpoint_path()
-            if checkpoint is not None and checkpoint.exists():
-                start_epoch, history, seed = self._load_checkpoint(
-                    checkpoint, signature, module, optimizer, device
-                )
+    def _signature_parts(self, data: _WalkData) -> dict:
+        return {"has_x": data.has_x, "starts": array_digest(data.start_nodes),
+                "extra": array_digest(data.extra_fps)}
 
-            bar_opts = progress_options(self.verbose, "pretraining InfoAlign")
-            n_batches = self._n_batches(len(mol_graphs))
-            bar = None
-            if bar_opts is not None:
-                bar = tqdm(total=self.max_epochs * n_batches, initial=start_epoch * n_batches, **bar_opts)
-            try:
-                for epoch in range(start_epoch, self.max_epochs):
-                    record = self._run_epoch(
-                        module, optimizer, graph, blocks, start_nodes, mol_graphs, extra_fps,
-                        seed, epoch, device, bar,
-                    )
-                    history.append(record)
-                    if checkpoint is not None:
-                        self._save_checkpoint(
-                            checkpoint, signature, seed, module, optimizer, epoch + 1, history
-                        )
-            finally:
-                if bar is not None:
-                    bar.close()
-        module.eval()
-        self.module_ = module
-        self.loss_history_ = history
-        self.n_epochs_ = len(history)
-        return self
+    def _loss_names(self) -> tuple:
+        return (*self.modalities_, "kl", "beta_kl", "loss")
 
     def _build_module(self) -> InfoAlignModel:
         return InfoAlignModel(
@@ -253,7 +230,7 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
         if not valid.all():
             warnings.warn(
                 f"{int((~valid).sum())} molecule node(s) of the context graph have SMILES RDKit "
-                "cannot parse; they are left out of pretraining.", stacklevel=3,
+                "cannot parse; they are left out of pretraining.", stacklevel=5,
             )
         keep = np.flatnonzero(valid)
         mol_graphs = [graphs[i] for i in keep]
@@ -265,7 +242,7 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
             if not x_valid.all():
                 warnings.warn(
                     f"{int((~x_valid).sum())} invalid molecule(s) in X are skipped in fit "
-                    "(errors='nan').", stacklevel=3,
+                    "(errors='nan').", stacklevel=5,
                 )
             ok = np.flatnonzero(x_valid)
             in_graph = np.asarray(graph.molecule_index([items[i] for i in ok])) >= 0
@@ -283,109 +260,53 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
             )
         return starts, mol_graphs, extra_fps
 
-    def _run_epoch(self, module, optimizer, graph, blocks, start_nodes, mol_graphs, extra_fps,
-                   seed, epoch, device, bar) -> dict:
-        module.train()
-        rng = np.random.default_rng(_seed_for(seed, epoch, 1))
-        torch.manual_seed(_seed_for(seed, epoch, 2))
-        order = rng.permutation(len(mol_graphs))
-        n_graph_mols = int((start_nodes >= 0).sum())
-        losses = EpochLosses((*self.modalities_, "kl", "beta_kl", "loss"), epoch, bar,
-                             hidden=("kl",))
-        for b in range(self._n_batches(len(order))):
-            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
-            batch = collate_graphs([mol_graphs[i] for i in idx]).to(device)
-            starts = start_nodes[idx]
-            on_graph = np.flatnonzero(starts >= 0)
-            nodes = np.full((len(idx), self.walk_length + 1), -1, dtype=np.int64)
-            weights = np.zeros((len(idx), self.walk_length + 1), dtype=np.float32)
-            if len(on_graph):
-                walk_nodes, walk_weights = graph.random_walks(
-                    starts[on_graph], self.walk_length, random_state=rng
-                )
-                nodes[on_graph] = walk_nodes
-                weights[on_graph] = walk_weights
-            mu, sigma = module(batch)
-            terms = {}
-            for m in self.modalities_:
-                term = self._modality_term(
-                    module, m, blocks[m], mu, nodes, weights, idx, n_graph_mols, extra_fps, device
-                )
-                if term is not None:
-                    terms[m] = term
-            kl = kl_to_standard_normal(mu, sigma)
-            loss = self.beta * kl + sum(terms.values(), torch.zeros((), device=device))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            losses.add(dict((*terms.items(), ("kl", kl), ("beta_kl", self.beta * kl),
-                             ("loss", loss))))
-        return losses.record()
+    def _batch_loss(self, ctx: FitContext, idx, rng) -> dict:
+        data, device = ctx.data, ctx.device
+        batch = collate_graphs([data.mol_graphs[i] for i in idx]).to(device)
+        starts = data.start_nodes[idx]
+        on_graph = np.flatnonzero(starts >= 0)
+        nodes = np.full((len(idx), self.walk_length + 1), -1, dtype=np.int64)
+        weights = np.zeros((len(idx), self.walk_length + 1), dtype=np.float32)
+        if len(on_graph):
+            walk_nodes, walk_weights = ctx.graph.random_walks(
+                starts[on_graph], self.walk_length, random_state=rng
+            )
+            nodes[on_graph] = walk_nodes
+            weights[on_graph] = walk_weights
+        mu, sigma = ctx.module(batch)
+        walks = _Walks(idx, nodes, weights, mu)
+        terms = {}
+        for m in self.modalities_:
+            term = self._modality_term(ctx, m, walks)
+            if term is not None:
+                terms[m] = term
+        kl = kl_to_standard_normal(mu, sigma)
+        loss = self.beta * kl + sum(terms.values(), torch.zeros((), device=device))
+        return dict((*terms.items(), ("kl", kl), ("beta_kl", self.beta * kl), ("loss", loss)))
 
-    def _modality_term(self, module, modality, block, mu, nodes, weights, idx, n_graph_mols,
-                       extra_fps, device):
+    def _modality_term(self, ctx: FitContext, modality: str, walks: _Walks):
+        block, data = ctx.data.blocks[modality], ctx.data
+        nodes = walks.nodes
         rows = np.where(nodes >= 0, block.rows[np.clip(nodes, 0, None)], -1)
         hit_mol, hit_step = np.nonzero(rows >= 0)
         targets = block.values[rows[hit_mol, hit_step]]
-        w = weights[hit_mol, hit_step]
-        if modality == "fingerprint" and extra_fps.size:
-            extra = np.flatnonzero(idx >= n_graph_mols)
+        w = walks.weights[hit_mol, hit_step]
+        if modality == "fingerprint" and data.extra_fps.size:
+            n_graph_mols = data.n_graph_molecules
+            extra = np.flatnonzero(walks.idx >= n_graph_mols)
             if len(extra):
                 hit_mol = np.concatenate([hit_mol, extra])
-                targets = np.concatenate([targets, extra_fps[idx[extra] - n_graph_mols]])
+                targets = np.concatenate([targets, data.extra_fps[walks.idx[extra] - n_graph_mols]])
                 w = np.concatenate([w, np.ones(len(extra), dtype=np.float32)])
         if len(hit_mol) == 0:
             return None
-        logits = module.decoders[modality](mu)[torch.from_numpy(hit_mol).to(device)]
+        device = ctx.device
+        logits = ctx.module.decoders[modality](walks.mu)[torch.from_numpy(hit_mol).to(device)]
         return modality_loss(
             logits,
             torch.from_numpy(np.ascontiguousarray(targets, dtype=np.float32)).to(device),
             torch.from_numpy(w.astype(np.float32)).to(device),
         )
-
-    # ------------------------------------------------------------ checkpoints
-    def _checkpoint_path(self) -> Path | None:
-        if self.checkpoint_dir is None:
-            return None
-        return Path(self.checkpoint_dir) / CHECKPOINT_NAME
-
-    def _training_signature(self, graph, has_x, start_nodes, extra_fps) -> str:
-        """What a checkpoint must match to be resumed (everything but max_epochs and verbosity)."""
-        params = self.get_params(deep=False)
-        for name in ("context_graph", "max_epochs", "verbose", "n_jobs", "checkpoint_dir", "device", "errors"):
-            params.pop(name)
-        if not (params["random_state"] is None or isinstance(params["random_state"], Integral)):
-            params["random_state"] = "RandomState"
-        payload = json.dumps(
-            {"params": params, "graph": graph.content_hash, "has_x": has_x,
-             "starts": hashlib.sha256(start_nodes.tobytes()).hexdigest(),
-             "extra": hashlib.sha256(np.ascontiguousarray(extra_fps).tobytes()).hexdigest()},
-            sort_keys=True, default=str,
-        )
-        return hashlib.sha256(payload.encode()).hexdigest()
-
-    def _save_checkpoint(self, path, signature, seed, module, optimizer, epochs_done, history):
-        with atomic_file(path) as fh:
-            torch.save(
-                {"signature": signature, "seed": seed, "epochs_done": epochs_done, "history": history,
-                 "model": module.state_dict(), "optimizer": optimizer.state_dict()},
-                fh,
-            )
-
-    def _load_checkpoint(self, path, signature, module, optimizer, device):
-        try:
-            state = torch.load(path, map_location=device, weights_only=True)
-        except Exception as exc:  # a torn or foreign file: say which and why
-            raise ValueError(f"Cannot read the pretraining checkpoint {path}: {exc}") from exc
-        if state.get("signature") != signature:
-            raise ValueError(
-                f"The checkpoint in {path.parent} was written for other settings, graph or "
-                "molecules; remove it or choose another checkpoint_dir."
-            )
-        module.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        # the stored seed continues the interrupted run, even when random_state is None
-        return int(state["epochs_done"]), list(state["history"]), int(state["seed"])
 
     # ------------------------------------------------------------- decoding
     def decode_logits(self, X, modality: str = "morphology") -> np.ndarray:
@@ -415,7 +336,7 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
         out = (1.0 / (1.0 + np.exp(-logits.astype(np.float64)))).astype(np.float32)
         bounds = self.feature_bounds_[modality]
         if not bounds["binary"]:
-            out = bounds["lower"] + out * (bounds["upper"] - bounds["lower"])
+            out = Bounds(bounds["lower"], bounds["upper"]).inverse(out)
         if as_frame:
             return pd.DataFrame(out, columns=bounds["columns"])
         return out
@@ -443,11 +364,10 @@ def _fingerprint_targets(graph, items) -> np.ndarray:
             f"The graph's fingerprints were precomputed; the {len(items)} molecule(s) of X that "
             f"are not in the graph get {spec} fingerprints (the graph's fingerprint_spec). "
             "Build the graph with the fingerprint_radius / fingerprint_counts of the "
-            "precomputed ones so that both match.", stacklevel=4,
+            "precomputed ones so that both match.", stacklevel=6,
         )
     raw = spec.compute(items)
     block = graph.feature_block("fingerprint")
     if block.binary:
         return raw
-    return scale_profiles(raw, {"columns": block.columns, "lower": block.lower,
-                                "upper": block.upper, "binary": False}, "fingerprint")
+    return Bounds(block.lower, block.upper).scale(raw)
