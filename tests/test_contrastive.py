@@ -11,8 +11,8 @@ from sklearn.base import clone
 from sklearn_compat import check_molecule_estimator
 
 from infoalign_sklearn.chem import InvalidMoleculeError
-from infoalign_sklearn.embedders import GraphReference, InfoAlignEmbedder
-from infoalign_sklearn.embedders.contrastive import ContrastiveEmbedder, _perturbation_links
+from infoalign_sklearn.embedders import ContrastiveEmbedder, GraphReference, InfoAlignEmbedder
+from infoalign_sklearn.embedders._pairs import perturbation_links as _perturbation_links
 from infoalign_sklearn.graph import ContextGraph, make_synthetic_context
 from infoalign_sklearn.matching import evaluate_matching, profile_scores
 from infoalign_sklearn.nn.contrastive import symmetric_info_nce

@@ -187,6 +187,23 @@ def test_interrupted_pretraining_resumes_to_the_same_result(context, held_out, t
         InfoAlignEmbedder(context.graph, checkpoint_dir=tmp_path, **{**params, "beta": 0.5}).fit()
 
 
+def test_checkpoint_of_a_model_that_inherited_its_encoder_resumes(context, held_out, tmp_path):
+    # checkpoints written before the models held their encoder have keys without "encoder."
+    import torch
+
+    smiles, _ = held_out
+    params = {**TINY, "max_epochs": 2}
+    uninterrupted = InfoAlignEmbedder(context.graph, **params).fit()
+    InfoAlignEmbedder(context.graph, checkpoint_dir=tmp_path, **{**params, "max_epochs": 1}).fit()
+    path = tmp_path / "checkpoint.pt"
+    state = torch.load(path, weights_only=True)
+    state["model"] = {k.removeprefix("encoder."): v for k, v in state["model"].items()}
+    torch.save(state, path)
+    resumed = InfoAlignEmbedder(context.graph, checkpoint_dir=tmp_path, **params).fit()
+    assert [r["epoch"] for r in resumed.loss_history_] == [1, 2]
+    np.testing.assert_array_equal(resumed.transform(smiles), uninterrupted.transform(smiles))
+
+
 def test_bad_smiles_in_fit_and_transform(context, fitted):
     with pytest.raises(InvalidMoleculeError, match=r"\[1\] 'xyz'.*\[3\] 'C1CC'"):
         InfoAlignEmbedder(context.graph, **TINY).fit(["CCO", "xyz", "CCN", "C1CC"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -23,20 +22,11 @@ from ..base import MOLECULE_PARAMETER_CONSTRAINTS
 from ..chem.graphs import collate_graphs, featurize_graphs
 from ..nn.contrastive import ContrastiveModel, symmetric_info_nce
 from ._base import OPTIMIZER_CONSTRAINT, FitContext, GraphTrainedEmbedder, array_digest
+from ._pairs import PairData, perturbation_links, restrict_links
 from ._profiles import feature_bounds_of, scale_profiles
 from ._transform import resolve_device
 
 PROFILE_MODALITIES = ("morphology", "expression")
-
-
-@dataclass
-class _PairData:
-    """The molecules the contrastive model trains on and, per modality, the CSR (``ptr``,
-    ``rows``) of the profile rows each is linked to."""
-
-    mol_graphs: list
-    blocks: dict
-    links: dict
 
 
 class ContrastiveEmbedder(GraphTrainedEmbedder):
@@ -199,10 +189,10 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
         """
         return super().fit(X, y)
 
-    def _prepare(self, graph, X) -> _PairData:
+    def _prepare(self, graph, X) -> PairData:
         modalities = self._check_modalities(graph)
         blocks = {m: graph.feature_block(m) for m in modalities}
-        links = {m: _perturbation_links(graph, blocks[m]) for m in modalities}
+        links = {m: perturbation_links(graph, blocks[m]) for m in modalities}
         smiles = list(graph.molecule_smiles)
         has_pair = np.zeros(len(smiles), dtype=bool)
         for ptr, _ in links.values():
@@ -219,12 +209,12 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
                 "Contrastive training needs at least 2 valid molecules linked (perturbation "
                 f"edges) to {' / '.join(modalities)} profiles; the graph has {len(keep)}."
             )
-        links = {m: _restrict_links(ptr, rows, keep) for m, (ptr, rows) in links.items()}
+        links = {m: restrict_links(ptr, rows, keep) for m, (ptr, rows) in links.items()}
         self.modalities_ = modalities
         self.profile_dims_ = {m: int(blocks[m].values.shape[1]) for m in modalities}
         self.feature_bounds_ = {m: self._bounds_with_fill(blocks[m]) for m in modalities}
         self.n_pairs_ = {m: int(len(rows)) for m, (_, rows) in links.items()}
-        return _PairData([mol_graphs[i] for i in keep], blocks, links)
+        return PairData([mol_graphs[i] for i in keep], blocks, links)
 
     @staticmethod
     def _bounds_with_fill(block) -> dict:
@@ -236,7 +226,7 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
         bounds["fill"] = np.nan_to_num(fill, nan=0.5).astype(np.float32)
         return bounds
 
-    def _signature_parts(self, data: _PairData) -> dict:
+    def _signature_parts(self, data: PairData) -> dict:
         return {"links": {m: [array_digest(ptr), array_digest(rows)]
                           for m, (ptr, rows) in data.links.items()}}
 
@@ -374,41 +364,3 @@ class ContrastiveEmbedder(GraphTrainedEmbedder):
                 x = torch.from_numpy(self._filled(modality, scaled[sel])).to(device)
                 out[sel] = module.profile_encoders[modality](x).float().cpu().numpy()
         return out
-
-
-def _perturbation_links(graph, block) -> tuple[np.ndarray, np.ndarray]:
-    """Feature rows of ``block`` one perturbation edge away from each graph molecule.
-
-    Returns a CSR over ``graph.molecule_nodes`` order: ``ptr`` (n_molecules + 1) and ``rows``
-    (row indices into ``block.values``). There is no neighbour-by-edge-kind accessor, so this
-    reads the graph's CSR arrays (``indptr``, ``indices``, ``edge_kinds``; in the contract)
-    in one vectorised pass rather than calling ``neighbors`` per molecule.
-    """
-    from ..graph import EDGE_KINDS
-
-    molecules = np.asarray(graph.molecule_nodes, dtype=np.int64)
-    position = np.full(graph.n_nodes, -1, dtype=np.int64)
-    position[molecules] = np.arange(len(molecules))
-    indptr = np.asarray(graph.indptr)
-    source = np.repeat(np.arange(graph.n_nodes, dtype=np.int64), np.diff(indptr))
-    target = np.asarray(graph.indices, dtype=np.int64)
-    keep = (
-        (position[source] >= 0)
-        & (np.asarray(graph.edge_kinds) == EDGE_KINDS.index("perturbation"))
-        & (np.asarray(block.rows)[target] >= 0)
-    )
-    mol_pos, rows = position[source[keep]], np.asarray(block.rows)[target[keep]]
-    order = np.lexsort((rows, mol_pos))
-    mol_pos, rows = mol_pos[order], rows[order]
-    ptr = np.zeros(len(molecules) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(mol_pos, minlength=len(molecules)), out=ptr[1:])
-    return ptr, rows
-
-
-def _restrict_links(ptr, rows, keep) -> tuple[np.ndarray, np.ndarray]:
-    """The link CSR of the molecules ``keep`` (in that order)."""
-    counts = ptr[keep + 1] - ptr[keep]
-    new_ptr = np.zeros(len(keep) + 1, dtype=np.int64)
-    np.cumsum(counts, out=new_ptr[1:])
-    new_rows = np.concatenate([rows[ptr[i]:ptr[i + 1]] for i in keep]) if len(keep) else rows[:0]
-    return new_ptr, new_rows.astype(np.int64)
