@@ -58,7 +58,7 @@ _LAZY_NAMES = {
 
 # subpackages and modules reachable as attributes (``infoalign_sklearn.readers``)
 _SUBMODULES = (
-    "benchmark", "chem", "cli", "datasets", "demo", "embedders", "estimators",
+    "benchmark", "chem", "cli", "contrastive", "datasets", "demo", "embedders", "estimators",
     "fingerprints", "graph", "matching", "metrics", "model_selection", "nn", "plots", "readers",
 )
 
