@@ -1,12 +1,8 @@
-"""NaN-aware multi-task heads for molecular representations.
+"""The paper's downstream head: multi-task MLP classifier and regressor on skorch.
 
-- :class:`MultiTaskMLPClassifier` / :class:`MultiTaskMLPRegressor`: the paper's downstream MLP on
-  skorch, with the loss restricted to measured labels;
-- :class:`PerTaskEstimator`: one clone of any scikit-learn estimator per task, fitted on the
-  rows where that task is measured;
-- :class:`TanimotoKernel`: the standard fingerprint kernel for Gaussian processes.
-
-NaN in ``y`` means "not measured" everywhere in this module.
+:class:`MultiTaskMLPClassifier` / :class:`MultiTaskMLPRegressor` share their parameters,
+training loop and tags; the network, the masked loss and the skorch
+net live in :mod:`.networks`. NaN in ``y`` means "not measured": it is left out of the loss.
 """
 
 from __future__ import annotations
@@ -17,123 +13,27 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import torch
-from joblib import Parallel, delayed
 from scipy.special import expit, softmax
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    MetaEstimatorMixin,
-    RegressorMixin,
-    clone,
-    is_classifier,
-)
-from sklearn.dummy import DummyClassifier
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import DataConversionWarning
-from sklearn.gaussian_process.kernels import Kernel
-from sklearn.metrics import accuracy_score, r2_score
-from sklearn.utils import _safe_indexing, check_random_state, get_tags, indexable
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _num_samples,
     check_array,
     check_consistent_length,
     check_is_fitted,
     validate_data,
 )
-from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
-from skorch.utils import to_tensor
 from torch import nn
 
-__all__ = [
-    "MultiTaskMLPClassifier",
-    "MultiTaskMLPRegressor",
-    "PerTaskEstimator",
-    "TanimotoKernel",
-    "masked_loss",
-]
+from .networks import MaskedLossNet, MLPModule, quiet, resolve_device_name
+from .scoring import masked_accuracy, masked_r2
 
-
-class _MLPModule(nn.Module):
-    """Linear -> [BatchNorm] -> GELU -> Dropout blocks, then a linear output layer."""
-
-    def __init__(self, n_features, n_outputs, hidden_size, n_hidden_layers, dropout, batch_norm):
-        super().__init__()
-        layers: list[nn.Module] = []
-        width = n_features
-        for _ in range(n_hidden_layers):
-            layers.append(nn.Linear(width, hidden_size))
-            if batch_norm:
-                layers.append(nn.BatchNorm1d(hidden_size))
-            layers += [nn.GELU(), nn.Dropout(dropout)]
-            width = hidden_size
-        layers.append(nn.Linear(width, n_outputs))
-        self.layers = nn.Sequential(*layers)
-
-    def forward(self, X):
-        return self.layers(X)
-
-
-def masked_loss(criterion: nn.Module, y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
-    """Apply ``criterion`` to the measured (non-NaN) entries of ``y_true`` only.
-
-    ``y_true`` of shape (batch, n_tasks) pairs with ``y_pred`` of the same shape (one output
-    per task); 1-D ``y_true`` with 2-D ``y_pred`` is a multi-class target (class indices).
-    The criterion must average (``reduction="mean"``). A batch without any measured label
-    returns a zero that still depends on ``y_pred``, so backward works.
-
-    Examples
-    --------
-    >>> import torch
-    >>> pred = torch.tensor([[0.5, 2.0], [0.5, -1.0]])
-    >>> true = torch.tensor([[1.0, float("nan")], [0.0, float("nan")]])
-    >>> float(masked_loss(torch.nn.L1Loss(), pred, true))
-    0.5
-    """
-    measured = ~torch.isnan(y_true)
-    if not measured.any():
-        return (y_pred * 0.0).sum()
-    if y_true.ndim == 1 and y_pred.ndim == 2:
-        return criterion(y_pred[measured], y_true[measured].long())
-    return criterion(y_pred[measured], y_true[measured])
-
-
-class _MaskedLossNet(NeuralNet):
-    """skorch NeuralNet whose loss never sees unmeasured (NaN) labels."""
-
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        y_true = to_tensor(y_true, device=self.device)
-        return masked_loss(self.criterion_, y_pred, y_true)
-
-
-def _resolve_device(device: str) -> str:
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
-def _masked_accuracy(y_true, y_pred) -> float:
-    y_true = np.asarray(y_true)
-    y_pred = np.asarray(y_pred)
-    measured = ~pd.isna(y_true)
-    return float(accuracy_score(y_true[measured].ravel(), y_pred[measured].ravel()))
-
-
-def _masked_r2(y_true, y_pred) -> float:
-    y_true = np.asarray(y_true, dtype=float)
-    y_pred = np.asarray(y_pred, dtype=float)
-    if y_true.ndim == 1:
-        measured = ~np.isnan(y_true)
-        return float(r2_score(y_true[measured], y_pred[measured]))
-    scores = [
-        r2_score(y_true[~np.isnan(y_true[:, t]), t], y_pred[~np.isnan(y_true[:, t]), t])
-        for t in range(y_true.shape[1]) if (~np.isnan(y_true[:, t])).sum() > 1
-    ]
-    return float(np.mean(scores))
+__all__ = ["MultiTaskMLPClassifier", "MultiTaskMLPRegressor"]
 
 
 _MLP_DOC_PARAMETERS = """
@@ -237,7 +137,23 @@ class _BaseMultiTaskMLP(BaseEstimator):
         targets, n_outputs = self._encode_targets(y, fitting=True)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
+        X, targets, valid = self._hold_out(X, targets, X_val, y_val, rng)
+        device = resolve_device_name(self.device)
+        net = self._make_net(X.shape, n_outputs, valid, device)
+        fork_devices = [torch.cuda.current_device()] if device.startswith("cuda") else []
+        with torch.random.fork_rng(devices=fork_devices):
+            torch.manual_seed(seed)
+            net.fit(X, targets)
+        self.net_ = net
+        self.n_outputs_ = n_outputs
+        self.history_ = net.history
+        losses = [row.get("valid_loss", np.inf) for row in net.history]
+        self.best_epoch_ = int(np.argmin(losses)) + 1 if valid is not None else len(net.history)
+        return self
 
+    def _hold_out(self, X, targets, X_val, y_val, rng):
+        """(training X, training targets, validation Dataset or None): the given validation
+        set, else a random ``validation_fraction`` of the rows under early stopping."""
         valid = None
         if (X_val is None) != (y_val is None):
             raise ValueError("Pass both X_val and y_val, or neither.")
@@ -256,16 +172,19 @@ class _BaseMultiTaskMLP(BaseEstimator):
                 f"{type(self).__name__} needs at least 2 training samples, got n_samples = "
                 f"{X.shape[0]} after the validation hold-out."
             )
+        return X, targets, valid
 
+    def _make_net(self, shape, n_outputs: int, valid, device: str) -> MaskedLossNet:
+        """The skorch net for training rows of ``shape``, early-stopped on ``valid``."""
         callbacks = []
         if valid is not None and self.early_stopping:
             callbacks.append(("early_stopping", EarlyStopping(
-                monitor="valid_loss", patience=self.patience, load_best=True, sink=_quiet,
+                monitor="valid_loss", patience=self.patience, load_best=True, sink=quiet,
             )))
-        device = _resolve_device(self.device)
-        net = _MaskedLossNet(
-            module=_MLPModule,
-            module__n_features=X.shape[1],
+        n_rows, n_features = shape
+        return MaskedLossNet(
+            module=MLPModule,
+            module__n_features=n_features,
             module__n_outputs=n_outputs,
             module__hidden_size=self.hidden_size,
             module__n_hidden_layers=self.n_hidden_layers,
@@ -281,20 +200,10 @@ class _BaseMultiTaskMLP(BaseEstimator):
             callbacks=callbacks,
             iterator_train__shuffle=True,
             # batch norm cannot train on a final batch of one row
-            iterator_train__drop_last=bool(self.batch_norm and X.shape[0] % self.batch_size == 1),
+            iterator_train__drop_last=bool(self.batch_norm and n_rows % self.batch_size == 1),
             device=device,
             verbose=self.verbose,
         )
-        fork_devices = [torch.cuda.current_device()] if device.startswith("cuda") else []
-        with torch.random.fork_rng(devices=fork_devices):
-            torch.manual_seed(seed)
-            net.fit(X, targets)
-        self.net_ = net
-        self.n_outputs_ = n_outputs
-        self.history_ = net.history
-        losses = [row.get("valid_loss", np.inf) for row in net.history]
-        self.best_epoch_ = int(np.argmin(losses)) + 1 if valid is not None else len(net.history)
-        return self
 
     def _forward(self, X) -> np.ndarray:
         check_is_fitted(self)
@@ -434,7 +343,7 @@ class MultiTaskMLPClassifier(ClassifierMixin, _BaseMultiTaskMLP):
         """Accuracy over the measured labels (NaN entries of y are ignored)."""
         if sample_weight is not None:
             raise ValueError("sample_weight is not supported.")
-        return _masked_accuracy(y, self.predict(X))
+        return masked_accuracy(y, self.predict(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -528,262 +437,4 @@ class MultiTaskMLPRegressor(RegressorMixin, _BaseMultiTaskMLP):
         """R² averaged over tasks, each on its measured values."""
         if sample_weight is not None:
             raise ValueError("sample_weight is not supported.")
-        return _masked_r2(y, self.predict(X))
-
-
-def _quiet(*args, **kwargs) -> None:
-    """Sink for skorch's early-stopping message (it prints otherwise)."""
-
-
-def _constant_or_none(y, classifier: bool, task_name: str):
-    """(handled, model) for a task that cannot be fitted normally, warning in the caller's
-    process (warnings raised in joblib workers would be lost)."""
-    if y.size == 0:
-        warnings.warn(f"{task_name} has no measured labels; it predicts NaN.", UserWarning,
-                      stacklevel=3)
-        return True, None
-    if classifier and np.unique(y).size < 2:
-        warnings.warn(
-            f"{task_name} has only one class ({np.asarray(y)[:1].tolist()[0]!r}) in its "
-            "measured labels; it gets a "
-            "constant predictor.", UserWarning, stacklevel=3,
-        )
-        return True, DummyClassifier(strategy="prior").fit(np.zeros((y.size, 1)), y)
-    return False, None
-
-
-def _estimator_has(attr: str):
-    return lambda self: hasattr(self.estimator, attr)
-
-
-class PerTaskEstimator(MetaEstimatorMixin, BaseEstimator):
-    """One clone of an estimator per task, each fitted on the rows where its task is measured.
-
-    Makes any scikit-learn classifier or regressor (random forest, Gaussian process, logistic
-    regression...) multi-task with missing labels. X is passed through untouched, so the inner
-    estimator may be a pipeline that takes SMILES.
-
-    Parameters
-    ----------
-    estimator : estimator object
-        Cloned for each task.
-    n_jobs : int, default=None
-        Tasks fitted in parallel (joblib semantics).
-
-    Attributes
-    ----------
-    estimators_ : list
-        One fitted estimator per task. A classification task with one class gets a constant
-        ``DummyClassifier``; a task with no measured label gets ``None`` (predicts NaN). Both
-        are announced by a ``UserWarning``.
-    classes_ : ndarray or list of ndarray
-        (Classifiers.) 1-D y: the inner estimator's classes; 2-D y: ``[array([0, 1])] * n_tasks``.
-    n_tasks_ : int
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> from infoalign_sklearn import PerTaskEstimator
-    >>> X = np.arange(8.0).reshape(-1, 1)
-    >>> y = np.array([[0, 0], [0, np.nan], [0, 0], [0, 1], [1, 1], [1, np.nan], [1, 0], [1, 1]])
-    >>> model = PerTaskEstimator(LogisticRegression()).fit(X, y)
-    >>> model.predict_proba(X).shape
-    (8, 2)
-    """
-
-    _parameter_constraints: dict = {
-        "estimator": [HasMethods(["fit", "predict"])],
-        "n_jobs": [Integral, None],
-    }
-
-    def __init__(self, estimator, n_jobs=None):
-        self.estimator = estimator
-        self.n_jobs = n_jobs
-
-    def fit(self, X, y) -> PerTaskEstimator:
-        """Fit one clone per column of y on the rows where that column is not NaN.
-
-        Parameters
-        ----------
-        X : indexable of length n_samples
-            Anything the inner estimator takes (arrays, DataFrames, lists of SMILES...).
-        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
-            NaN where not measured.
-
-        Returns
-        -------
-        self
-        """
-        self._validate_params()
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
-        X, y = indexable(X, y)
-        classifier = is_classifier(self.estimator)
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected; it is treated as "
-                "one task.", DataConversionWarning, stacklevel=2,
-            )
-            y = y.ravel()
-        self._multi_task = y.ndim == 2
-        # integer y cannot hold NaN, so its predictions can keep the integer type
-        self._y_dtype = y.dtype if y.dtype.kind in "biu" else np.dtype(np.float64)
-        if self._multi_task:
-            y = check_array(y, dtype=np.float64, ensure_all_finite="allow-nan", input_name="y")
-            if classifier and not np.isin(y[~np.isnan(y)], (0, 1)).all():
-                raise ValueError("Multi-task classification y must hold 0, 1 or NaN.")
-        else:
-            y = check_array(y, dtype=None, ensure_2d=False, ensure_all_finite="allow-nan",
-                            input_name="y")[:, None]
-        if pd.isna(y).all():
-            raise ValueError("y holds no measured label: every entry is NaN.")
-        check_consistent_length(X, y)
-        columns = []
-        for task in range(y.shape[1]):
-            rows = np.flatnonzero(~pd.isna(y[:, task]))
-            labels = y[rows, task]
-            if labels.dtype == object:
-                labels = np.asarray(labels.tolist())
-            columns.append((rows, labels))
-        special = [
-            _constant_or_none(labels, classifier, f"Task {t}")
-            for t, (_, labels) in enumerate(columns)
-        ]
-        to_fit = [t for t, (handled, _) in enumerate(special) if not handled]
-        fitted = Parallel(n_jobs=self.n_jobs)(
-            delayed(clone(self.estimator).fit)(_safe_indexing(X, columns[t][0]), columns[t][1])
-            for t in to_fit
-        )
-        self.estimators_ = [model for _, model in special]
-        for t, model in zip(to_fit, fitted):
-            self.estimators_[t] = model
-        self.n_tasks_ = y.shape[1]
-        if classifier:
-            self.classes_ = (
-                [np.array([0, 1])] * self.n_tasks_ if self._multi_task
-                else self.estimators_[0].classes_
-            )
-        return self
-
-    @property
-    def n_features_in_(self) -> int:
-        """Features seen by the fitted task models (when the inner estimator records it)."""
-        check_is_fitted(self)
-        for est in self.estimators_:
-            if est is not None and not isinstance(est, DummyClassifier):
-                return est.n_features_in_
-        raise AttributeError("No fitted task model records n_features_in_.")
-
-    def predict(self, X) -> np.ndarray:
-        """Predictions: (n_samples,) for 1-D y, (n_samples, n_tasks) for 2-D y."""
-        check_is_fitted(self)
-        n = _num_samples(X)
-        if not self._multi_task:
-            return self.estimators_[0].predict(_dummy_input(self.estimators_[0], X, n))
-        columns = [
-            np.full(n, np.nan) if est is None
-            else np.asarray(est.predict(_dummy_input(est, X, n)), dtype=np.float64)
-            for est in self.estimators_
-        ]
-        out = np.column_stack(columns)
-        if is_classifier(self.estimator) and self._y_dtype.kind in "biu":
-            return out.astype(self._y_dtype)
-        return out
-
-    @available_if(_estimator_has("predict_proba"))
-    def predict_proba(self, X) -> np.ndarray:
-        """Probabilities: (n_samples, n_classes) for 1-D y; for 2-D y, (n_samples, n_tasks)
-        probabilities of label 1."""
-        check_is_fitted(self)
-        n = _num_samples(X)
-        if not self._multi_task:
-            return self.estimators_[0].predict_proba(_dummy_input(self.estimators_[0], X, n))
-        columns = []
-        for est in self.estimators_:
-            if est is None:
-                columns.append(np.full(n, np.nan))
-                continue
-            classes = list(est.classes_)
-            proba = est.predict_proba(_dummy_input(est, X, n))
-            columns.append(proba[:, classes.index(1)] if 1 in classes else np.zeros(n))
-        return np.column_stack(columns)
-
-    def score(self, X, y, sample_weight=None) -> float:
-        """NaN-aware accuracy (classifiers) or task-averaged R² (regressors)."""
-        if sample_weight is not None:
-            raise ValueError("sample_weight is not supported.")
-        if is_classifier(self.estimator):
-            return _masked_accuracy(y, self.predict(X))
-        return _masked_r2(y, self.predict(X))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        inner = get_tags(self.estimator)
-        tags.estimator_type = inner.estimator_type
-        tags.classifier_tags = inner.classifier_tags
-        tags.regressor_tags = inner.regressor_tags
-        tags.input_tags = inner.input_tags
-        tags.target_tags.required = True
-        tags.target_tags.multi_output = True
-        return tags
-
-
-def _dummy_input(estimator, X, n: int):
-    # the constant model was fitted on placeholder features: X may be SMILES it cannot read
-    return np.zeros((n, 1)) if isinstance(estimator, DummyClassifier) else X
-
-
-class TanimotoKernel(Kernel):
-    """Tanimoto (Jaccard) similarity kernel for non-negative feature vectors.
-
-    ``k(x, y) = <x, y> / (|x|² + |y|² - <x, y>)``; on binary fingerprints this is the Tanimoto
-    coefficient, on count fingerprints its MinMax-like generalisation. Two all-zero vectors are
-    given similarity 1. The kernel has no hyperparameters (there is nothing for the optimiser to
-    tune); multiply by a ``ConstantKernel`` and add a ``WhiteKernel`` for an amplitude and a
-    noise level.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from infoalign_sklearn import TanimotoKernel
-    >>> X = np.array([[1, 1, 0, 0], [1, 0, 1, 0]])
-    >>> TanimotoKernel()(X).round(3).tolist()
-    [[1.0, 0.333], [0.333, 1.0]]
-    """
-
-    def __init__(self):
-        # an explicit signature: scikit-learn kernels introspect it for their (zero) parameters
-        pass
-
-    def __call__(self, X, Y=None, eval_gradient: bool = False):
-        X = np.atleast_2d(np.asarray(X, dtype=np.float64))
-        if Y is None:
-            Y = X
-        elif eval_gradient:
-            raise ValueError("Gradient can only be evaluated when Y is None.")
-        else:
-            Y = np.atleast_2d(np.asarray(Y, dtype=np.float64))
-        if (X < 0).any() or (Y < 0).any():
-            raise ValueError("TanimotoKernel needs non-negative features (fingerprints).")
-        dot = X @ Y.T
-        denominator = (X * X).sum(1)[:, None] + (Y * Y).sum(1)[None, :] - dot
-        with np.errstate(invalid="ignore", divide="ignore"):
-            K = np.where(denominator > 0, dot / denominator, 1.0)
-        if eval_gradient:
-            return K, np.empty((X.shape[0], X.shape[0], 0))
-        return K
-
-    def diag(self, X) -> np.ndarray:
-        """Diagonal of k(X, X): all ones."""
-        return np.ones(np.asarray(X).shape[0])
-
-    def is_stationary(self) -> bool:
-        """False: similarity depends on the vectors, not only on their difference."""
-        return False
-
-    def __repr__(self) -> str:
-        return "TanimotoKernel()"
+        return masked_r2(y, self.predict(X))
