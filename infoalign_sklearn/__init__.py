@@ -58,8 +58,8 @@ _LAZY_NAMES = {
 
 # subpackages and modules reachable as attributes (``infoalign_sklearn.readers``)
 _SUBMODULES = (
-    "benchmark", "chem", "cli", "contrastive", "datasets", "demo", "embedders", "estimators",
-    "fingerprints", "graph", "matching", "metrics", "model_selection", "nn", "plots", "readers",
+    "benchmark", "chem", "cli", "contrastive", "datasets", "embedders", "estimators",
+    "fingerprints", "graph", "matching", "metrics", "model_selection", "nn", "readers",
 )
 
 __all__ = sorted([*_LAZY_NAMES, "readers"])
