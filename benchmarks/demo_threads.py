@@ -27,7 +27,7 @@ if threads:
     torch.set_num_threads(threads)
 from infoalign_sklearn import InfoAlignEmbedder, MorganFingerprint, MultiTaskMLPRegressor
 from infoalign_sklearn import ScaffoldKFold, make_synthetic_context
-from infoalign_sklearn.demo import load_chembl_activity
+from infoalign_sklearn.cli.demo import load_chembl_activity
 if sys.argv[2] == "pretrain":
     graph = make_synthetic_context(n_molecules=1500, n_held_out=500, random_state=0).graph
     model = InfoAlignEmbedder(graph, latent_dim=128, hidden_dim=128, num_layers=3,

@@ -28,8 +28,8 @@ import pandas as pd
 
 from infoalign_sklearn import ContrastiveEmbedder, InfoAlignEmbedder, MorganFingerprint
 from infoalign_sklearn.benchmark import format_table, run_benchmark, summarize
+from infoalign_sklearn.cli.plots import plot_score_bars
 from infoalign_sklearn.graph import ContextGraph
-from infoalign_sklearn.plots import plot_score_bars
 
 DATASETS = ("chembl2k", "broad6k", "moltoxcast", "biogenadme")
 # Per-task Gaussian processes scale with the cube of the labelled rows per task; per-task

@@ -1,7 +1,7 @@
 """Embed a CSV of molecules: every row and column kept, invalid SMILES flagged.
 
 Writes a small CSV (or takes yours with ``--input``), then streams it through a fitted
-``InfoAlignEmbedder`` with ``infoalign_sklearn.tables.embed_table``: the output has every input
+``InfoAlignEmbedder`` with ``infoalign_sklearn.cli.embed.embed_table``: the output has every input
 column, a boolean ``infoalign_valid`` column, and ``infoalign_0 ... infoalign_<d-1>``
 (empty where the SMILES is invalid or missing). Output format by extension: .csv or .parquet.
 
@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from infoalign_sklearn import InfoAlignEmbedder, make_synthetic_context
-from infoalign_sklearn.tables import embed_table
+from infoalign_sklearn.cli.embed import embed_table
 
 EXAMPLE_ROWS = [
     ("aspirin", "CC(=O)Oc1ccccc1C(=O)O", 1.2),

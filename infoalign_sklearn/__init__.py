@@ -23,10 +23,10 @@ _LAZY_NAMES = {
     "load_benchmark": ".datasets",
     "load_csv": ".datasets",
     "InfoAlignEmbedder": ".embedders",
-    "MultiTaskMLPClassifier": ".estimators",
-    "MultiTaskMLPRegressor": ".estimators",
-    "PerTaskEstimator": ".estimators",
-    "TanimotoKernel": ".estimators",
+    "MultiTaskMLPClassifier": ".estimators.mlp",
+    "MultiTaskMLPRegressor": ".estimators.mlp",
+    "PerTaskEstimator": ".estimators.per_task",
+    "TanimotoKernel": ".estimators.kernels",
     "MorganFingerprint": ".fingerprints",
     "ContextGraph": ".graph",
     "make_synthetic_context": ".graph",
@@ -58,8 +58,8 @@ _LAZY_NAMES = {
 
 # subpackages and modules reachable as attributes (``infoalign_sklearn.readers``)
 _SUBMODULES = (
-    "benchmark", "chem", "cli", "contrastive", "datasets", "demo", "embedders", "estimators",
-    "fingerprints", "graph", "matching", "metrics", "model_selection", "nn", "plots", "readers",
+    "benchmark", "chem", "cli", "contrastive", "datasets", "embedders", "estimators",
+    "fingerprints", "graph", "matching", "metrics", "model_selection", "nn", "readers",
 )
 
 __all__ = sorted([*_LAZY_NAMES, "readers"])

@@ -19,16 +19,10 @@ from sklearn.base import clone
 from tqdm.auto import tqdm
 
 from ._parallel import progress_options
+from .datasets import infer_task
 from .metrics import AUC_THRESHOLDS, per_task_mae, per_task_roc_auc
 
 MODEL_NAMES = ("mlp", "rf", "gp")
-
-
-def infer_task(y) -> str:
-    """``"classification"`` when every measured label is 0 or 1, else ``"regression"``."""
-    values = np.asarray(y, dtype=float)
-    values = values[~np.isnan(values)]
-    return "classification" if values.size and np.isin(values, (0.0, 1.0)).all() else "regression"
 
 
 def make_model(name: str, task: str, *, binary_features: bool, random_state: int = 0,

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-__all__ = ["BENCHMARKS", "fetch_benchmark", "load_benchmark", "load_csv"]
+__all__ = ["BENCHMARKS", "fetch_benchmark", "infer_task", "load_benchmark", "load_csv"]
 
 DATA_DIR_ENV = "INFOALIGN_DATA_DIR"
 CACHE_DIR_ENV = "INFOALIGN_CACHE_DIR"
@@ -124,9 +124,14 @@ def _benchmark_path(name: str, data_dir, download: bool, cache_dir) -> Path:
     )
 
 
-def _infer_task(target: np.ndarray) -> str:
-    values = target[~np.isnan(target)]
-    return "classification" if values.size and np.isin(values, (0, 1)).all() else "regression"
+def infer_task(y) -> str:
+    """``"classification"`` when every measured label is 0 or 1, else ``"regression"``.
+
+    NaN (not measured) entries are ignored; a ``y`` without any measured label is regression.
+    """
+    values = np.asarray(y, dtype=float)
+    values = values[~np.isnan(values)]
+    return "classification" if values.size and np.isin(values, (0.0, 1.0)).all() else "regression"
 
 
 def _check_numeric(frame: pd.DataFrame, target_columns: list[str], path: Path) -> None:
@@ -266,6 +271,6 @@ def load_csv(path: str | os.PathLike, smiles_column: str = "smiles",
         raise ValueError(f"No target columns found in {path}.")
     _check_numeric(frame, target_columns, path)
     if task is None:
-        task = _infer_task(frame[target_columns].to_numpy(dtype=np.float64))
+        task = infer_task(frame[target_columns].to_numpy(dtype=np.float64))
     return _bunch(frame, smiles_column, target_columns, task, as_frame, return_X_y,
                   f"Loaded from {path}.", path)

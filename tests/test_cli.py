@@ -387,3 +387,63 @@ def test_evaluate_with_a_simulated_model_warns_and_labels_the_rows(tmp_path, cap
     assert code == 0, err
     assert "infoalign: warning:" in err and "SIMULATED" in err
     assert "InfoAlign (SIMULATED graph)" in out
+
+
+# ------------------------------------------------------- one table reader, every format
+TABLE_NAMES = ["in.csv", "in.csv.gz", "in.tsv", "in.tsv.gz", "in.txt", "in.parquet", "in.pq"]
+
+
+def _write_table(frame: pd.DataFrame, path: Path, index: bool = False) -> Path:
+    from infoalign_sklearn.readers import table_format
+
+    sep = table_format(path)
+    if sep is None:
+        frame.to_parquet(path, index=index)
+    else:
+        frame.to_csv(path, sep=sep, index=index)  # gzip inferred from .gz
+    return path
+
+
+class _LengthEmbedder:
+    """Stands in for a pretrained embedder: the length of the SMILES, and a constant."""
+
+    latent_dim = 2
+
+    def transform(self, smiles):
+        return np.array([[len(s), 1.0] for s in smiles], dtype=np.float32)
+
+
+@pytest.mark.parametrize("name", TABLE_NAMES)
+def test_read_table_and_embed_table_agree_on_every_format(name, tmp_path):
+    from infoalign_sklearn.cli.embed import embed_table
+    from infoalign_sklearn.readers import read_table
+
+    frame = pd.DataFrame({"name": ["a", "b", "c"], "smiles": ["CCO", "C", "CCCC"]})
+    path = _write_table(frame, tmp_path / name)
+    pd.testing.assert_frame_equal(read_table(path), frame)
+    out = tmp_path / "out.csv"
+    assert embed_table(_LengthEmbedder(), path, out, chunk_size=2) == (3, 0)
+    result = pd.read_csv(out)
+    assert list(result["name"]) == ["a", "b", "c"]
+    assert list(result["infoalign_0"]) == [3.0, 1.0, 4.0]
+
+
+def test_build_graph_reads_pq_tsv_gz_and_txt_tables(workspace, capsys, tmp_path):
+    root, _, _ = workspace
+    molecules = _write_table(pd.read_csv(root / "molecules.csv"), tmp_path / "molecules.tsv.gz")
+    profiles = _write_table(pd.read_csv(root / "morphology.csv", index_col=0),
+                            tmp_path / "morphology.txt", index=True)
+    links = _write_table(pd.read_csv(root / "links.csv"), tmp_path / "links.pq")
+    genes = _write_table(pd.read_csv(root / "genes.csv"), tmp_path / "genes.csv.gz")
+    code, out, err = run([
+        "build-graph", "--molecules", str(molecules), "--profiles", f"morphology={profiles}",
+        "--links", str(links), "--genes", str(genes), "--out", str(tmp_path / "graph"),
+    ], capsys)
+    assert code == 0, err
+    code, reference, err = run([
+        "build-graph", "--molecules", str(root / "molecules.csv"),
+        "--profiles", f"morphology={root / 'morphology.csv'}", "--links", str(root / "links.csv"),
+        "--genes", str(root / "genes.csv"), "--out", str(tmp_path / "reference"),
+    ], capsys)
+    assert code == 0, err
+    assert out.splitlines()[:-1] == reference.splitlines()[:-1]  # the same summary

@@ -6,7 +6,7 @@ Each reader returns pieces in the ``ContextGraph.from_tables`` format: molecules
 ``ge:...`` (expression), ``gene:<SYMBOL>``.
 """
 
-from ._common import FileFormatError, Profiles, select_features
+from ._common import FileFormatError, Profiles, read_table, select_features, table_format
 from .annotations import (
     GENE_PREFIX,
     HETIONET_GENE_METAEDGES,
@@ -51,5 +51,6 @@ __all__ = [
     "molecule_keys", "molecule_node_id", "molecule_table", "normalize_brd_id",
     "overexpression_profiles", "perturbation_links", "read_cellpainting", "read_compound_targets",
     "read_gct", "read_gctx", "read_hetionet_sif", "read_hmslincs_sdf", "read_l1000",
-    "read_l1000_csv", "read_lincs_dysregulation", "read_pertinfo", "read_ppi", "select_features",
+    "read_l1000_csv", "read_lincs_dysregulation", "read_pertinfo", "read_ppi", "read_table",
+    "select_features", "table_format",
 ]

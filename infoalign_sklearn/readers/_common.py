@@ -66,17 +66,46 @@ def check_file(path: PathLike) -> Path:
     return path
 
 
+#: File name endings read as parquet; every other table is delimited text.
+PARQUET_SUFFIXES = (".parquet", ".pq")
+#: File name endings (before an optional ``.gz``) of tab-separated text; others use commas.
+TAB_SUFFIXES = (".tsv", ".txt", ".sif")
+
+
+def table_format(path: PathLike) -> str | None:
+    """How a table file is read, by its name: ``None`` for parquet, else the field separator.
+
+    ``.parquet`` / ``.pq`` are parquet; ``.tsv``, ``.txt`` and ``.sif`` (also gzipped, e.g.
+    ``.tsv.gz``) are tab-separated; anything else (``.csv``, ``.csv.gz`` ...) comma-separated.
+
+    Examples
+    --------
+    >>> table_format("profiles.pq") is None, table_format("a.tsv.gz"), table_format("a.csv.gz")
+    (True, '\\t', ',')
+    """
+    name = Path(path).name.lower()
+    if name.endswith(PARQUET_SUFFIXES):
+        return None
+    stem = name[:-3] if name.endswith(".gz") else name
+    return "\t" if stem.endswith(TAB_SUFFIXES) else ","
+
+
 def read_table(path_or_frame, sep: str | None = None, **kwargs) -> pd.DataFrame:
-    """CSV / TSV (optionally gzipped) or parquet to a DataFrame; a DataFrame passes through."""
+    """A table file to a DataFrame (a DataFrame passes through, copied).
+
+    The format follows the file name (:func:`table_format`): parquet (``.parquet``, ``.pq``),
+    tab-separated (``.tsv``, ``.txt``, ``.sif``, also ``.gz``) or comma-separated text
+    (``.csv``, ``.csv.gz``, anything else). ``sep`` overrides the separator of a text file;
+    ``kwargs`` go to ``pandas.read_csv`` (text files only). A missing file raises
+    ``FileNotFoundError``, an unparsable one :class:`FileFormatError`.
+    """
     if isinstance(path_or_frame, pd.DataFrame):
         return path_or_frame.copy()
     path = check_file(path_or_frame)
-    name = path.name.lower()
-    if name.endswith((".parquet", ".pq")):
+    detected = table_format(path)
+    if detected is None:
         return pd.read_parquet(path)
-    if sep is None:
-        stem = name[:-3] if name.endswith(".gz") else name
-        sep = "\t" if stem.endswith((".tsv", ".txt", ".sif")) else ","
+    sep = detected if sep is None else sep
     try:
         return pd.read_csv(path, sep=sep, low_memory=False, **kwargs)
     except pd.errors.ParserError as exc:

@@ -19,16 +19,17 @@ import contextlib
 import os
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_file
-from .benchmark import evaluate_representations, format_table, summarize
-from .embedders import InfoAlignEmbedder
-from .fingerprints import MorganFingerprint
-from .graph import make_synthetic_context
-from .model_selection import ScaffoldKFold
+from .._io import atomic_file
+from ..benchmark import evaluate_representations, format_table, summarize
+from ..embedders import InfoAlignEmbedder
+from ..fingerprints import MorganFingerprint
+from ..graph import make_synthetic_context
+from ..model_selection import ScaffoldKFold
 from .plots import plot_loss_history, plot_score_bars
 
 SIMULATED_NOTE = (
@@ -101,8 +102,18 @@ def verdict(summary: pd.DataFrame) -> str:
             f"{cell(best)} vs {cell(rival)}")
 
 
-def _evaluate(name, smiles, y, embedder, settings, seed, out: Path, note: str,
-              task_names) -> pd.DataFrame:
+class _Part(NamedTuple):
+    """One downstream evaluation of the demo: molecules, labels and what they are."""
+
+    name: str
+    smiles: list
+    y: np.ndarray
+    note: str
+    task_names: list
+
+
+def _evaluate(part: _Part, embedder, settings: dict, seed: int, out: Path) -> pd.DataFrame:
+    name, smiles, y, note, task_names = part
     cv = ScaffoldKFold(n_splits=settings["folds"], shuffle=True, random_state=seed)
     splits = list(cv.split(smiles))
     results = evaluate_representations(
@@ -185,20 +196,20 @@ def _run_demo(out_dir, quick: bool, seed: int) -> dict:
     held_out = np.flatnonzero(context.held_out)
     smiles = [context.smiles[i] for i in held_out]
     mechanisms = np.asarray(context.mechanisms, dtype=float)[held_out]
-    summaries = {"simulated_mechanisms": _evaluate(
-        "simulated_mechanisms", smiles, mechanisms, embedder, settings, seed, out,
+    summaries = {"simulated_mechanisms": _evaluate(_Part(
+        "simulated_mechanisms", smiles, mechanisms,
         "SIMULATED labels: hidden mechanisms of molecules held out of the graph",
         list(context.mechanisms.columns),
-    )}
+    ), embedder, settings, seed, out)}
     verdicts = {"SIMULATED mechanisms": verdict(summaries["simulated_mechanisms"])}
     if chembl is not None:
         step(f"scaffold {settings['folds']}-fold CV on REAL activities of ChEMBL assay "
              f"CHEMBL2321810 ({len(chembl[0])} molecules), same representations and heads")
-        summaries["chembl2321810"] = _evaluate(
-            "chembl2321810", chembl[0], chembl[1], embedder, settings, seed, out,
+        summaries["chembl2321810"] = _evaluate(_Part(
+            "chembl2321810", chembl[0], chembl[1],
             "REAL labels: measured activity of ChEMBL assay CHEMBL2321810 (shipped with RDKit); "
             "representation pretrained on the SIMULATED graph", ["activity"],
-        )
+        ), embedder, settings, seed, out)
         verdicts["REAL ChEMBL2321810 activity"] = verdict(summaries["chembl2321810"])
     else:
         print("\n(RDKit's ChEMBL2321810 files are not in this RDKit install; the REAL-data part "

@@ -1,0 +1,164 @@
+"""What each ``infoalign`` command does, given its parsed arguments (see :mod:`.main`).
+
+Heavy libraries (torch, pandas, scikit-learn, RDKit) are imported inside the commands, so that
+``infoalign --help`` answers at once. A mistake in the input raises :class:`UserError`: one
+line and a hint, no traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+EXIT_USER_ERROR = 2
+OVERWRITE_HINT = "pass --overwrite to replace it, or choose another --out"
+
+
+class UserError(Exception):
+    """A mistake in the command line or the input files, reported as one line plus a hint."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
+def existing_path(value: str) -> Path:
+    path = Path(value)
+    if not path.exists():
+        raise UserError(f"no such file or directory: {value}", "check the path and try again")
+    return path
+
+
+def check_output_file(value: str, suffixes: dict[str, str], overwrite: bool) -> Path:
+    """Refuse, before any work is done, an --out of the wrong type or one that already exists.
+
+    ``suffixes`` maps each accepted suffix to what it writes (for the error message).
+    """
+    out = Path(value)
+    if out.suffix.lower() not in suffixes:
+        accepted = ", ".join(f"{suffix} ({what})" for suffix, what in suffixes.items())
+        raise UserError(f"--out must end in one of {accepted}; got {out.name!r}",
+                        f"e.g. --out {out.with_suffix(next(iter(suffixes))).name}")
+    if out.is_dir():
+        raise UserError(f"--out {value} is a directory", "give a file name")
+    if out.exists() and not overwrite:
+        raise UserError(f"{value} already exists", OVERWRITE_HINT)
+    return out
+
+
+# ------------------------------------------------------------------ build-graph
+def cmd_build_graph(args) -> int:
+    import pandas as pd
+
+    from ..graph import ContextGraph
+
+    # --simulated labels the graph; otherwise each reader's own metadata is kept
+    metadata = {"metadata": {"simulated": True}} if args.simulated else {}
+    if args.raw_dir:
+        from ..graph import read_infoalign_raw
+
+        graph = read_infoalign_raw(
+            existing_path(args.raw_dir), similarity_threshold=args.similarity_threshold,
+            sparsity=args.sparsity, **metadata,
+        )
+    else:
+        if not args.molecules:
+            raise UserError("give --molecules CSV (with --profiles / --links) or --raw-dir DIR",
+                            "see `infoalign build-graph --help`")
+        molecules = read_input_table(args.molecules)
+        profiles = {}
+        for spec in args.profiles or []:
+            modality, sep, path = spec.partition("=")
+            if not sep:
+                raise UserError(f"--profiles expects MODALITY=PATH, got {spec!r}",
+                                "e.g. --profiles morphology=cellpainting.csv")
+            profiles[modality] = read_input_table(path, index_col=0)
+        links = pd.concat([read_input_table(p) for p in args.links], ignore_index=True) if args.links else None
+        genes = read_input_table(args.genes) if args.genes else None
+        graph = ContextGraph.from_tables(
+            molecules, profiles=profiles or None, genes=genes, links=links,
+            similarity_threshold=args.similarity_threshold, sparsity=args.sparsity, **metadata,
+        )
+    graph.save(args.out, overwrite=args.overwrite)
+    print(graph.summary())
+    print(f"saved the context graph to {args.out}")
+    return 0
+
+
+def read_input_table(path, **kwargs):
+    """A table named on the command line (CSV, TSV, parquet; see ``readers.table_format``)."""
+    from ..readers import read_table
+
+    return read_table(existing_path(path), **kwargs)
+
+
+# --------------------------------------------------------------------- pretrain
+def cmd_pretrain(args) -> int:
+    from ..embedders import CHECKPOINT_NAME, InfoAlignEmbedder
+    from .plots import plot_loss_history
+
+    out = Path(args.out)
+    checkpoint_dir = out / "checkpoints"
+    if (checkpoint_dir / CHECKPOINT_NAME).exists() and not args.resume:
+        raise UserError(
+            f"{checkpoint_dir} holds a checkpoint of an earlier run",
+            "pass --resume to continue it, or choose another --out",
+        )
+    embedder = InfoAlignEmbedder(
+        existing_path(args.graph), walk_length=args.walk_length, beta=args.beta,
+        latent_dim=args.latent_dim, hidden_dim=args.latent_dim, num_layers=args.num_layers,
+        batch_size=args.batch_size, max_epochs=args.epochs, lr=args.lr, device=args.device,
+        random_state=args.seed, checkpoint_dir=checkpoint_dir, verbose=1, n_jobs=args.n_jobs,
+    )
+    embedder.fit()
+    embedder.save_pretrained(out)
+    plot_loss_history(embedder.loss_history_, out / "loss_curve.png")
+    last = embedder.loss_history_[-1]
+    print(f"pretrained {embedder.n_epochs_} epochs on {embedder.n_training_molecules_} molecules; "
+          f"final loss {last['loss']:.4f}")
+    print(f"saved the model to {out} (config.json, weights.pt, loss_curve.png)")
+    return 0
+
+
+# ------------------------------------------------------------------------ embed
+def cmd_embed(args) -> int:
+    from ..embedders import InfoAlignEmbedder
+    from .embed import EMBED_OUTPUT_SUFFIXES, embed_table
+
+    model = existing_path(args.model)
+    source = existing_path(args.input)
+    check_output_file(args.out, EMBED_OUTPUT_SUFFIXES, args.overwrite)
+    embedder = InfoAlignEmbedder.from_pretrained(model, device=args.device, n_jobs=args.n_jobs,
+                                                 errors="nan")
+    n_rows, n_invalid = embed_table(embedder, source, args.out, smiles_column=args.smiles_column,
+                                    chunk_size=args.chunk_size, verbose=1)
+    print(f"embedded {n_rows} rows into {args.out}; {n_invalid} invalid SMILES flagged in column "
+          "'infoalign_valid' (their representation columns are empty)")
+    return 0
+
+
+# --------------------------------------------------------------------- evaluate
+def cmd_evaluate(args) -> int:
+    from ..benchmark import evaluate_csv
+    from .embed import RESULT_TABLE_SUFFIXES, write_result_table
+
+    out = None
+    if args.out:
+        out = check_output_file(args.out, RESULT_TABLE_SUFFIXES, args.overwrite)
+    table = evaluate_csv(
+        existing_path(args.input), smiles_column=args.smiles_column,
+        target_columns=args.target_columns, model_dir=args.model, n_splits=args.folds,
+        seed=args.seed, task=args.task, models=args.models, verbose=1,
+    )
+    print(table.to_markdown(index=False))
+    if out is not None:
+        write_result_table(table, out)
+        print(f"wrote the table to {out}")
+    return 0
+
+
+# ------------------------------------------------------------------------- demo
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    run_demo(args.out, quick=args.quick, seed=args.seed)
+    return 0
