@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..graph.schema import MORPHOLOGY_PREFIX
 from ._common import (
     AGGREGATE_OPTIONS,
     CONTROLS_OPTIONS,
@@ -45,7 +46,7 @@ def read_cellpainting(
     feature_selection: bool = True,
     metadata_prefix: str = "Metadata_",
     well_columns: Sequence[str] = ("Metadata_Plate", "Metadata_Well"),
-    node_prefix: str = "cp:",
+    node_prefix: str = MORPHOLOGY_PREFIX,
 ) -> Profiles:
     """Read a Cell Painting profile table into node metadata and morphology features.
 
