@@ -199,6 +199,15 @@ class FeatureBlock:
         """The block's raw-unit :class:`Bounds` (lower / upper of each column)."""
         return Bounds(self.lower, self.upper)
 
+    def subset(self, keep: np.ndarray) -> FeatureBlock:
+        """The block of the graph induced by the node indices ``keep`` (bounds unchanged)."""
+        rows = self.rows[keep]
+        present = rows >= 0
+        new_rows = np.full(len(keep), -1, dtype=np.int64)
+        new_rows[present] = np.arange(int(present.sum()))
+        return FeatureBlock(new_rows, self.values[rows[present]], self.lower, self.upper,
+                            self.columns, self.binary)
+
     def inverse_scale(self, values) -> np.ndarray:
         """Map scaled values (..., d) back to raw units."""
         values = np.asarray(values, dtype=np.float32)

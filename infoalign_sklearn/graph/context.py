@@ -10,7 +10,6 @@ gigabytes of features.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from functools import cached_property
@@ -19,17 +18,17 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from ..chem import check_molecule_input, inchikey14
-from .blocks import FeatureBlock, frozen
+from .blocks import FeatureBlock
 from .builders import BuildOptions, Progress, build_from_tables
-from .csr import build_csr, check_csr, induced_csr
+from .csr import build_csr, frozen_csr
 from .io import ContextGraphFileError, read_graph_files, save_graph
-from .schema import EDGE_KINDS, MODALITIES, NODE_KINDS, FingerprintSpec
+from .nodes import content_digest, node_arrays, ordered_blocks
+from .queries import GraphQueries
+from .schema import EDGE_KINDS, NODE_KINDS, FingerprintSpec
 from .summary import graph_stats, graph_summary
-from .walks import random_walks
 
 
-class ContextGraph:
+class ContextGraph(GraphQueries):
     """Immutable cellular context graph (InfoAlign, Liu et al., ICLR 2025).
 
     Nodes are molecules, cell-morphology profiles, gene-expression signatures and genes. Each
@@ -81,43 +80,14 @@ class ContextGraph:
         inchikey14: Sequence[str | None] | None = None,
     ) -> None:
         set_ = object.__setattr__
-        node_ids = np.array([str(i) for i in node_ids], dtype=object)
+        node_ids, kind_codes, smiles, keys = node_arrays(node_ids, kinds, smiles, inchikey14)
         n = len(node_ids)
-        kinds = np.asarray(kinds, dtype=object)
-        unknown = sorted(set(kinds.tolist()) - set(NODE_KINDS))
-        if unknown:
-            raise ValueError(f"unknown node kind(s) {unknown}; expected {NODE_KINDS}")
-        kind_codes = np.zeros(n, dtype=np.int8)
-        for code, name in enumerate(NODE_KINDS):
-            kind_codes[kinds == name] = code
-        smiles = np.array([None if s is None or s != s else str(s) for s in smiles], dtype=object)
-        if len(kinds) != n or len(smiles) != n:
-            raise ValueError("node_ids, kinds and smiles must have the same length")
-        if len(set(node_ids.tolist())) != n:
-            raise ValueError("node ids must be unique")
-        for arr in (node_ids, smiles):
-            arr.setflags(write=False)
-        indptr = frozen(indptr, np.int64)
-        indices = frozen(indices, np.int64)
-        weights = frozen(weights, np.float32)
-        edge_kinds = frozen(edge_kinds, np.int8)
-        check_csr(n, indptr, indices, weights, edge_kinds)
-        blocks = dict(blocks or {})
-        for name, block in blocks.items():
-            if name not in MODALITIES:
-                raise ValueError(f"unknown modality {name!r}; expected one of {MODALITIES}")
-            if block.rows.shape != (n,):
-                raise ValueError(f"block {name!r} has rows for {block.rows.shape[0]} nodes, graph {n}")
-        keys = None
-        if inchikey14 is not None:
-            keys = np.array([None if k is None or k != k else str(k) for k in inchikey14], object)
-            if keys.shape != (n,):
-                raise ValueError("inchikey14 must have one entry per node")
-            keys.setflags(write=False)
+        indptr, indices, weights, edge_kinds = frozen_csr(n, indptr, indices, weights,
+                                                          edge_kinds)
         set_(self, "_node_ids", node_ids)
-        set_(self, "_kinds", frozen(kind_codes))
+        set_(self, "_kinds", kind_codes)
         set_(self, "_smiles", smiles)
-        set_(self, "_blocks", {m: blocks[m] for m in MODALITIES if m in blocks})
+        set_(self, "_blocks", ordered_blocks(blocks, n))
         set_(self, "indptr", indptr)
         set_(self, "indices", indices)
         set_(self, "weights", weights)
@@ -364,153 +334,6 @@ class ContextGraph:
             "kind": np.asarray(EDGE_KINDS, dtype=object)[self.edge_kinds[keep]],
         })
 
-    # --- lookups ------------------------------------------------------------------------
-    @cached_property
-    def _id_lookup(self) -> dict:
-        return {node_id: i for i, node_id in enumerate(self._node_ids.tolist())}
-
-    def node_index(self, node_ids) -> np.ndarray:
-        """Indices of the given node ids (int64), ``-1`` for ids not in the graph.
-
-        Examples
-        --------
-        >>> g = ContextGraph.from_edges(["a", "b"], ["gene", "gene"], [None, None])
-        >>> g.node_index(["b", "zzz"]).tolist()
-        [1, -1]
-        """
-        lookup = self._id_lookup
-        return np.array([lookup.get(str(i), -1) for i in node_ids], dtype=np.int64)
-
-    def molecule_inchikey14(self) -> np.ndarray:
-        """Skeleton InChIKey of every molecule node, aligned with :attr:`molecule_nodes`."""
-        if self._inchikey14 is not None:
-            return self._inchikey14[self.molecule_nodes]
-        return self._computed_keys
-
-    @cached_property
-    def _computed_keys(self) -> np.ndarray:
-        keys = np.array([inchikey14(s) for s in self.molecule_smiles], dtype=object)
-        keys.setflags(write=False)
-        return keys
-
-    @cached_property
-    def _key_lookup(self) -> dict:
-        lookup: dict = {}
-        for node, key in zip(self.molecule_nodes.tolist(), self.molecule_inchikey14().tolist()):
-            if key is not None:
-                lookup.setdefault(key, node)
-        return lookup
-
-    def molecule_index(self, smiles) -> np.ndarray:
-        """Molecule node index of each SMILES / Mol, ``-1`` where it is not in the graph.
-
-        Molecules are matched by InChIKey skeleton (first 14 characters: same connectivity,
-        any stereo / isotopes), the rule the paper uses to keep benchmark molecules out of
-        pretraining. Invalid SMILES give ``-1``.
-
-        Examples
-        --------
-        >>> g = ContextGraph.from_edges(["mol:1"], ["molecule"], ["C[C@H](N)O"])
-        >>> g.molecule_index(["CC(N)O", "CCCC"]).tolist()
-        [0, -1]
-        """
-        items = check_molecule_input(smiles)
-        lookup = self._key_lookup
-        return np.array([lookup.get(inchikey14(item), -1) for item in items], dtype=np.int64)
-
-    # --- derived graphs -----------------------------------------------------------------
-    def subgraph(self, nodes) -> ContextGraph:
-        """The graph induced by ``nodes`` (indices or a boolean mask), in ascending order.
-
-        Feature scaling bounds are kept unchanged, so decoded values keep their meaning.
-
-        Examples
-        --------
-        >>> g = ContextGraph.from_edges(["a", "b", "c"], ["gene"] * 3, [None] * 3,
-        ...                             edges=([0, 1], [1, 2], [1.0, 1.0], ["interaction"] * 2))
-        >>> g.subgraph([0, 1]).n_edges
-        1
-        """
-        nodes = np.asarray(nodes)
-        if nodes.dtype == bool:
-            if nodes.shape != (self.n_nodes,):
-                raise ValueError(f"boolean mask must have length {self.n_nodes}")
-            keep = np.flatnonzero(nodes)
-        else:
-            keep = np.unique(nodes.astype(np.int64))
-            if keep.size and (keep[0] < 0 or keep[-1] >= self.n_nodes):
-                raise IndexError(f"node indices must lie in [0, {self.n_nodes})")
-        indptr, indices, mask = induced_csr(self.indptr, self.indices, keep)
-        blocks = {}
-        for name, block in self._blocks.items():
-            rows = block.rows[keep]
-            present = rows >= 0
-            new_rows = np.full(keep.size, -1, dtype=np.int64)
-            new_rows[present] = np.arange(int(present.sum()))
-            blocks[name] = FeatureBlock(new_rows, block.values[rows[present]], block.lower,
-                                        block.upper, block.columns, block.binary)
-        keys = None if self._inchikey14 is None else self._inchikey14[keep]
-        # relabelling keeps both row order and neighbour order, so the CSR stays sorted
-        return ContextGraph(
-            self._node_ids[keep], np.asarray(NODE_KINDS, object)[self._kinds[keep]],
-            self._smiles[keep], blocks, indptr, indices,
-            self.weights[mask], self.edge_kinds[mask], self._metadata, keys,
-        )
-
-    def without_molecules(self, smiles) -> ContextGraph:
-        """A copy without the molecule nodes matching ``smiles`` (by InChIKey skeleton).
-
-        Exactly the matching molecule nodes and their edges are removed (all molecule nodes
-        sharing a skeleton with an input); profile and gene nodes stay. Use it to keep
-        benchmark molecules out of pretraining.
-
-        Examples
-        --------
-        >>> g = ContextGraph.from_edges(["mol:1", "mol:2"], ["molecule"] * 2, ["CCO", "CCN"],
-        ...                             edges=([0], [1], [0.9], ["similarity"]))
-        >>> h = g.without_molecules(["OCC"])
-        >>> h.molecule_smiles, h.n_edges
-        (['CCN'], 0)
-        """
-        items = check_molecule_input(smiles)
-        drop_keys = {k for k in (inchikey14(item) for item in items) if k is not None}
-        mol_keys = self.molecule_inchikey14()
-        drop = np.array([k in drop_keys for k in mol_keys.tolist()], dtype=bool)
-        keep = np.ones(self.n_nodes, dtype=bool)
-        keep[self.molecule_nodes[drop]] = False
-        return self.subgraph(keep)
-
-    # --- walks --------------------------------------------------------------------------
-    def random_walks(self, start_nodes, walk_length: int = 4, random_state=None):
-        """Uniform random walks with cumulative edge-weight products.
-
-        Parameters
-        ----------
-        start_nodes : array-like of int, shape (n_walks,)
-            Node indices to start from.
-        walk_length : int, default=4
-            Steps per walk.
-        random_state : int, numpy Generator / RandomState or None
-            Seed for reproducible walks.
-
-        Returns
-        -------
-        nodes : ndarray of int64, shape (n_walks, walk_length + 1)
-            Visited nodes (column 0 is the start); ``-1`` once a walk is stuck.
-        weights : ndarray of float32, shape (n_walks, walk_length + 1)
-            Product of the weights of the edges taken so far (1 at the start, 0 once stuck).
-
-        Examples
-        --------
-        >>> g = ContextGraph.from_edges(["a", "b"], ["gene"] * 2, [None] * 2,
-        ...                             edges=([0], [1], [0.5], ["interaction"]))
-        >>> nodes, weights = g.random_walks([0], walk_length=2, random_state=0)
-        >>> nodes.tolist(), weights.tolist()
-        ([[0, 1, 0]], [[1.0, 0.5, 0.25]])
-        """
-        return random_walks(self.indptr, self.indices, self.weights, start_nodes, walk_length,
-                             random_state)
-
     # --- identity, description, files -----------------------------------------------------
     def arrays(self) -> dict:
         """All numeric arrays by stable name (what :meth:`save` writes and the hash covers)."""
@@ -531,19 +354,7 @@ class ContextGraph:
     @cached_property
     def content_hash(self) -> str:
         """sha256 of the graph's content: arrays, node table, feature names, edge-kind names."""
-        digest = hashlib.sha256()
-        for name, array in sorted(self.arrays().items()):
-            digest.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())
-            if array.size:
-                digest.update(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
-        for column in (self._node_ids, self._smiles):
-            digest.update("\x1f".join("" if v is None else v for v in column.tolist()).encode())
-            digest.update(b"\x1e")
-        for name, block in self._blocks.items():
-            digest.update(f"{name}|{block.binary}|".encode())
-            digest.update("\x1f".join(block.columns).encode())
-        digest.update("\x1f".join(EDGE_KINDS + NODE_KINDS).encode())
-        return digest.hexdigest()
+        return content_digest(self.arrays(), self._node_ids, self._smiles, self._blocks)
 
     def save(self, path, overwrite: bool = False) -> str:
         """Write the graph to a directory atomically; see :func:`~.io.save_graph`."""

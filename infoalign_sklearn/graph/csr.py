@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .blocks import frozen
 from .schema import EDGE_KINDS
 
-__all__ = ["build_csr", "check_csr", "induced_csr"]
+__all__ = ["build_csr", "check_csr", "frozen_csr", "induced_csr"]
 
 
 def check_csr(n, indptr, indices, weights, edge_kinds) -> None:
@@ -87,3 +88,11 @@ def induced_csr(indptr: np.ndarray, indices: np.ndarray, keep: np.ndarray):
     new_indptr = np.zeros(keep.size + 1, dtype=np.int64)
     np.cumsum(counts, out=new_indptr[1:])
     return new_indptr, new_index[indices[mask]], mask
+
+
+def frozen_csr(n_nodes: int, indptr, indices, weights, edge_kinds) -> tuple:
+    """The CSR arrays as read-only int64 / int64 / float32 / int8, checked."""
+    arrays = (frozen(indptr, np.int64), frozen(indices, np.int64), frozen(weights, np.float32),
+              frozen(edge_kinds, np.int8))
+    check_csr(n_nodes, *arrays)
+    return arrays

@@ -181,78 +181,15 @@ def read_gct(path: PathLike, *, gene_symbols: bool = True,
     >>> read_gct(path).data.loc["s2"].tolist()
     [2.0, 4.0]
     """
-    path = check_file(path)
-    source = str(path)
-    with _open_text(path) as fh:
-        lines = fh.read().split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-
-    def line_at(number: int, what: str) -> list[str]:
-        if number > len(lines):
-            raise FileFormatError(f"file ends before the {what} (truncated?)", source, number)
-        return _split(lines[number - 1])
-
-    version = line_at(1, "version line")[0].strip()
-    if version not in ("#1.2", "#1.3"):
-        raise FileFormatError(f"unknown GCT version {version!r}; expected '#1.2' or '#1.3'",
-                              source, 1)
-    dims = [d for d in line_at(2, "dimensions line") if d.strip() != ""]
-    expected_dims = 2 if version == "#1.2" else 4
-    if len(dims) != expected_dims:
-        layout = ("<n_rows> <n_cols>" if version == "#1.2"
-                  else "<n_rows> <n_cols> <n_row_meta> <n_col_meta>")
-        raise FileFormatError(
-            f"dimensions line has {len(dims)} field(s) {dims}; GCT {version} needs "
-            f"{expected_dims}: {layout}", source, 2)
-    names = ("number of rows", "number of columns", "number of row metadata fields",
-             "number of column metadata fields")
-    numbers = [_parse_int(d, n, source, 2, i + 1) for i, (d, n) in enumerate(zip(dims, names))]
-    n_rows, n_cols = numbers[0], numbers[1]
-    n_row_meta, n_col_meta = (numbers[2], numbers[3]) if version == "#1.3" else (1, 0)
+    text = _GctLines(check_file(path))
+    version = text.version()
+    n_rows, n_cols, n_row_meta, n_col_meta = text.dimensions(version)
     width = 1 + n_row_meta + n_cols
-
-    header = line_at(3, "header line")
-    if len(header) != width:
-        raise FileFormatError(
-            f"header line has {len(header)} fields, expected {width} (1 id + {n_row_meta} row "
-            f"metadata + {n_cols} sample columns, from the dimensions line)", source, 3)
-    row_meta_names = header[1:1 + n_row_meta]
-    if version == "#1.2":
-        row_meta_names = ["Description"]
-    sample_ids = header[1 + n_row_meta:]
-    if len(set(sample_ids)) != len(sample_ids):
-        dup = pd.Index(sample_ids)[pd.Index(sample_ids).duplicated()][0]
-        raise FileFormatError(f"sample id {dup!r} appears twice in the header", source, 3)
-
-    col_fields: dict[str, list[str]] = {}
-    for k in range(n_col_meta):
-        number = 4 + k
-        fields = line_at(number, f"column metadata line {k + 1} of {n_col_meta}")
-        if len(fields) != width:
-            raise FileFormatError(
-                f"column metadata line has {len(fields)} fields, expected {width}", source,
-                number)
-        col_fields[fields[0]] = fields[1 + n_row_meta:]
-
+    row_meta_names, sample_ids = text.header(version, n_row_meta, width)
+    col_fields = text.column_metadata(n_col_meta, n_row_meta, width)
     first_data = 4 + n_col_meta
-    body = lines[first_data - 1:]
-    while body and body[-1].strip() == "":
-        body.pop()
-    if len(body) < n_rows:
-        raise FileFormatError(
-            f"truncated: the dimensions line declares {n_rows} data rows, the file has "
-            f"{len(body)}", source, first_data + len(body))
-    if len(body) > n_rows:
-        raise FileFormatError(
-            f"{len(body) - n_rows} more data line(s) than the {n_rows} declared on line 2",
-            source, first_data + n_rows)
-    rows = [_split(line) for line in body]
-    for i, fields in enumerate(rows):
-        if len(fields) != width:
-            raise FileFormatError(f"data line has {len(fields)} fields, expected {width}",
-                                  source, first_data + i)
-    values = _values_to_float(rows, first_data, 1 + n_row_meta, source)
+    rows = text.data_rows(first_data, n_rows, width)
+    values = _values_to_float(rows, first_data, 1 + n_row_meta, text.source)
     row_ids = [fields[0] for fields in rows]
     row_fields = {name: [fields[1 + j] for fields in rows]
                   for j, name in enumerate(row_meta_names)}
@@ -263,6 +200,94 @@ def read_gct(path: PathLike, *, gene_symbols: bool = True,
     col_meta = metadata_frame(col_fields, sample_ids, "cid")
     return _assemble(values.T if values.size else np.empty((n_cols, n_rows)), row_meta,
                      col_meta, version, gene_symbols, symbol_column)
+
+
+class _GctLines:
+    """The lines of a GCT text file, read part by part with errors naming the line."""
+
+    def __init__(self, path: Path) -> None:
+        self.source = str(path)
+        with _open_text(path) as fh:
+            self.lines = fh.read().split("\n")
+        if self.lines and self.lines[-1] == "":
+            self.lines.pop()
+
+    def at(self, number: int, what: str) -> list[str]:
+        if number > len(self.lines):
+            raise FileFormatError(f"file ends before the {what} (truncated?)", self.source,
+                                  number)
+        return _split(self.lines[number - 1])
+
+    def version(self) -> str:
+        version = self.at(1, "version line")[0].strip()
+        if version not in ("#1.2", "#1.3"):
+            raise FileFormatError(f"unknown GCT version {version!r}; expected '#1.2' or "
+                                  "'#1.3'", self.source, 1)
+        return version
+
+    def dimensions(self, version: str) -> tuple[int, int, int, int]:
+        """``(n_rows, n_cols, n_row_meta, n_col_meta)`` from line 2."""
+        dims = [d for d in self.at(2, "dimensions line") if d.strip() != ""]
+        expected_dims = 2 if version == "#1.2" else 4
+        if len(dims) != expected_dims:
+            layout = ("<n_rows> <n_cols>" if version == "#1.2"
+                      else "<n_rows> <n_cols> <n_row_meta> <n_col_meta>")
+            raise FileFormatError(
+                f"dimensions line has {len(dims)} field(s) {dims}; GCT {version} needs "
+                f"{expected_dims}: {layout}", self.source, 2)
+        names = ("number of rows", "number of columns", "number of row metadata fields",
+                 "number of column metadata fields")
+        numbers = [_parse_int(d, n, self.source, 2, i + 1)
+                   for i, (d, n) in enumerate(zip(dims, names))]
+        n_row_meta, n_col_meta = (numbers[2], numbers[3]) if version == "#1.3" else (1, 0)
+        return numbers[0], numbers[1], n_row_meta, n_col_meta
+
+    def header(self, version: str, n_row_meta: int, width: int):
+        """``(row metadata names, sample ids)`` from line 3."""
+        header = self.at(3, "header line")
+        if len(header) != width:
+            raise FileFormatError(
+                f"header line has {len(header)} fields, expected {width} (1 id + {n_row_meta} "
+                f"row metadata + {width - 1 - n_row_meta} sample columns, from the dimensions "
+                "line)", self.source, 3)
+        row_meta_names = ["Description"] if version == "#1.2" else header[1:1 + n_row_meta]
+        sample_ids = header[1 + n_row_meta:]
+        if len(set(sample_ids)) != len(sample_ids):
+            dup = pd.Index(sample_ids)[pd.Index(sample_ids).duplicated()][0]
+            raise FileFormatError(f"sample id {dup!r} appears twice in the header", self.source,
+                                  3)
+        return row_meta_names, sample_ids
+
+    def column_metadata(self, n_col_meta: int, n_row_meta: int, width: int) -> dict:
+        col_fields: dict[str, list[str]] = {}
+        for k in range(n_col_meta):
+            number = 4 + k
+            fields = self.at(number, f"column metadata line {k + 1} of {n_col_meta}")
+            if len(fields) != width:
+                raise FileFormatError(
+                    f"column metadata line has {len(fields)} fields, expected {width}",
+                    self.source, number)
+            col_fields[fields[0]] = fields[1 + n_row_meta:]
+        return col_fields
+
+    def data_rows(self, first_data: int, n_rows: int, width: int) -> list[list[str]]:
+        body = self.lines[first_data - 1:]
+        while body and body[-1].strip() == "":
+            body.pop()
+        if len(body) < n_rows:
+            raise FileFormatError(
+                f"truncated: the dimensions line declares {n_rows} data rows, the file has "
+                f"{len(body)}", self.source, first_data + len(body))
+        if len(body) > n_rows:
+            raise FileFormatError(
+                f"{len(body) - n_rows} more data line(s) than the {n_rows} declared on line 2",
+                self.source, first_data + n_rows)
+        rows = [_split(line) for line in body]
+        for i, fields in enumerate(rows):
+            if len(fields) != width:
+                raise FileFormatError(f"data line has {len(fields)} fields, expected {width}",
+                                      self.source, first_data + i)
+        return rows
 
 
 def _assemble(samples_by_genes: np.ndarray, row_meta: pd.DataFrame, col_meta: pd.DataFrame,
