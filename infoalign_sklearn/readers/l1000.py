@@ -68,7 +68,7 @@ def read_l1000_csv(matrix: PathLike | pd.DataFrame, col_meta: PathLike | pd.Data
     >>> read_l1000_csv(m).data.loc["w2", "TP53"]
     np.float64(-1.0)
     """
-    source = "<DataFrame>" if isinstance(matrix, pd.DataFrame) else str(matrix)
+    source = _table_name(matrix)
     table = read_table(matrix)
     if table.shape[1] < 2:
         raise FileFormatError("expected an id column and at least one gene column", source)
@@ -80,43 +80,52 @@ def read_l1000_csv(matrix: PathLike | pd.DataFrame, col_meta: PathLike | pd.Data
                               hint="The first column holds sample ids, the rest numbers.")
     genes = [str(c) for c in table.columns[1:]]
 
-    if col_meta is None:
-        cmeta = pd.DataFrame(index=pd.Index(ids.tolist(), name="cid"))
-    else:
-        cmeta = _id_indexed(col_meta, "cid")
-        unknown = ids[~ids.isin(cmeta.index)]
-        if len(unknown):
-            raise FileFormatError(
-                f"{len(unknown)} sample id(s) of the matrix are not in the column metadata, "
-                f"e.g. {unknown.iloc[0]!r}", str(col_meta) if not isinstance(
-                    col_meta, pd.DataFrame) else "<DataFrame>")
-        cmeta = cmeta.loc[ids.tolist()]
-    if row_meta is None:
-        rmeta = pd.DataFrame(index=pd.Index(genes, name="rid"))
-    else:
-        rmeta = _id_indexed(row_meta, "rid")
-        if len(rmeta) != len(genes):
-            raise FileFormatError(
-                f"row metadata has {len(rmeta)} genes, the matrix has {len(genes)} columns",
-                str(row_meta) if not isinstance(row_meta, pd.DataFrame) else "<DataFrame>")
-        labels = rmeta.index.astype(str)
-        if symbol_column in rmeta.columns:
-            symbols = rmeta[symbol_column].astype(str)
-            matches = (labels == np.array(genes)) | (symbols.to_numpy() == np.array(genes))
-        else:
-            matches = labels == np.array(genes)
-        if not matches.all():
-            k = int(np.flatnonzero(~matches)[0])
-            raise FileFormatError(
-                f"matrix column {k + 2} is {genes[k]!r} but row metadata row {k + 1} is "
-                f"{labels[k]!r}; row metadata must follow the matrix columns",
-                str(row_meta) if not isinstance(row_meta, pd.DataFrame) else "<DataFrame>")
+    cmeta = _column_metadata(col_meta, ids)
+    rmeta = _row_metadata(row_meta, genes, symbol_column)
     columns = (pd.Index(genes, name="gene") if row_meta is None
                or symbol_column not in rmeta.columns
                else symbol_columns(rmeta, gene_symbols, symbol_column))
     data = pd.DataFrame(values.to_numpy(), index=pd.Index(ids.tolist(), name="cid"),
                         columns=columns)
     return GCTData(data, rmeta, cmeta, "CSV")
+
+
+def _table_name(table) -> str:
+    return "<DataFrame>" if isinstance(table, pd.DataFrame) else str(table)
+
+
+def _column_metadata(col_meta, ids: pd.Series) -> pd.DataFrame:
+    """Sample metadata in matrix order; every matrix sample must be in it."""
+    if col_meta is None:
+        return pd.DataFrame(index=pd.Index(ids.tolist(), name="cid"))
+    cmeta = _id_indexed(col_meta, "cid")
+    unknown = ids[~ids.isin(cmeta.index)]
+    if len(unknown):
+        raise FileFormatError(
+            f"{len(unknown)} sample id(s) of the matrix are not in the column metadata, "
+            f"e.g. {unknown.iloc[0]!r}", _table_name(col_meta))
+    return cmeta.loc[ids.tolist()]
+
+
+def _row_metadata(row_meta, genes: list, symbol_column: str) -> pd.DataFrame:
+    """Gene metadata; its rows must follow the matrix columns (by id or symbol)."""
+    if row_meta is None:
+        return pd.DataFrame(index=pd.Index(genes, name="rid"))
+    rmeta = _id_indexed(row_meta, "rid")
+    if len(rmeta) != len(genes):
+        raise FileFormatError(
+            f"row metadata has {len(rmeta)} genes, the matrix has {len(genes)} columns",
+            _table_name(row_meta))
+    labels = rmeta.index.astype(str)
+    matches = labels == np.array(genes)
+    if symbol_column in rmeta.columns:
+        matches = matches | (rmeta[symbol_column].astype(str).to_numpy() == np.array(genes))
+    if not matches.all():
+        k = int(np.flatnonzero(~matches)[0])
+        raise FileFormatError(
+            f"matrix column {k + 2} is {genes[k]!r} but row metadata row {k + 1} is "
+            f"{labels[k]!r}; row metadata must follow the matrix columns", _table_name(row_meta))
+    return rmeta
 
 
 def _id_indexed(table, name: str) -> pd.DataFrame:
@@ -249,12 +258,16 @@ def expression_profiles(
         raise ValueError(
             f"{int(perturbation.isna().sum())} sample(s) without {perturbation_column!r}, e.g. "
             f"{perturbation[perturbation.isna()].index[0]!r}")
-    doses = None
-    if aggregate == "perturbation_dose":
-        doses = pd.to_numeric(meta[dose_column], errors="coerce")
-        bad = doses.isna() & meta[dose_column].notna()
-        if bad.any():
-            raise ValueError(f"non-numeric {dose_column!r} {meta[dose_column][bad].iloc[0]!r} "
-                             f"for sample {meta.index[bad.to_numpy()][0]!r}")
+    doses = _doses(meta, dose_column) if aggregate == "perturbation_dose" else None
     node_ids = profile_node_ids(perturbation, doses, node_prefix)
     return aggregate_profiles(meta, data, node_ids)
+
+
+def _doses(meta: pd.DataFrame, dose_column: str) -> pd.Series:
+    """Numeric doses (CMap's -666 already NaN); a non-numeric dose is an error."""
+    doses = pd.to_numeric(meta[dose_column], errors="coerce")
+    bad = doses.isna() & meta[dose_column].notna()
+    if bad.any():
+        raise ValueError(f"non-numeric {dose_column!r} {meta[dose_column][bad].iloc[0]!r} "
+                         f"for sample {meta.index[bad.to_numpy()][0]!r}")
+    return doses
