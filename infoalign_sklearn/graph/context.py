@@ -18,7 +18,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from .blocks import FeatureBlock
+from .blocks import FeatureBlock  # also keeps pickles naming graph.context.FeatureBlock loadable
 from .builders import BuildOptions, Progress, build_from_tables
 from .csr import build_csr, frozen_csr
 from .io import ContextGraphFileError, read_graph_files, save_graph
