@@ -53,6 +53,7 @@ _LAZY_NAMES = {
     "read_cellpainting": ".readers",
     "read_gct": ".readers",
     "read_gctx": ".readers",
+    "read_infoalign_raw": ".readers",
     "read_l1000": ".readers",
 }
 

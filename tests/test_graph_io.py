@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from infoalign_sklearn import ContextGraph, make_synthetic_context
-from infoalign_sklearn.graph import ContextGraphFileError, io, read_infoalign_raw
+from infoalign_sklearn.graph import ContextGraphFileError, io
+from infoalign_sklearn.readers import read_infoalign_raw
 
 
 @pytest.fixture(scope="module")

@@ -54,7 +54,7 @@ def cmd_build_graph(args) -> int:
     # --simulated labels the graph; otherwise each reader's own metadata is kept
     metadata = {"metadata": {"simulated": True}} if args.simulated else {}
     if args.raw_dir:
-        from ..graph import read_infoalign_raw
+        from ..readers import read_infoalign_raw
 
         graph = read_infoalign_raw(
             existing_path(args.raw_dir), similarity_threshold=args.similarity_threshold,

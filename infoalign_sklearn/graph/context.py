@@ -10,150 +10,32 @@ gigabytes of features.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
-from ..chem import FingerprintSpec, inchikey14
-from .walks import random_walks as _random_walks
-
-MODALITIES = ("fingerprint", "morphology", "expression", "gene")
-NODE_KINDS = ("molecule", "morphology", "expression", "gene")
-EDGE_KINDS = ("perturbation", "interaction", "target", "expression", "similarity")
-#: node kind that carries each modality's features
-MODALITY_NODE_KIND = {
-    "fingerprint": "molecule",
-    "morphology": "morphology",
-    "expression": "expression",
-    "gene": "gene",
-}
+from .blocks import FeatureBlock  # also keeps pickles naming graph.context.FeatureBlock loadable
+from .builders import BuildOptions, Progress, build_from_tables
+from .csr import build_csr, frozen_csr
+from .io import ContextGraphFileError, read_graph_files, save_graph
+from .nodes import content_digest, node_arrays, ordered_blocks
+from .queries import GraphQueries
+from .schema import EDGE_KINDS, NODE_KINDS, FingerprintSpec
+from .summary import graph_stats, graph_summary
 
 
-def _frozen(array: np.ndarray, dtype=None) -> np.ndarray:
-    # takes ownership instead of copying: feature blocks can be gigabytes
-    out = np.ascontiguousarray(array, dtype=dtype)
-    out.setflags(write=False)
-    return out
-
-
-@dataclass(frozen=True, eq=False)
-class FeatureBlock:
-    """Features of one modality, stored only for the nodes that have them.
-
-    Parameters
-    ----------
-    rows : ndarray of int64, shape (n_nodes,)
-        Row of ``values`` holding each node's features, ``-1`` where the node has none.
-    values : ndarray of float32, shape (n_rows, n_features)
-        Features scaled to [0, 1] (fingerprints: bits); NaN marks a missing measurement.
-    lower, upper : ndarray of float32, shape (n_features,)
-        Raw-unit bounds of each column (``raw = lower + value * (upper - lower)``).
-    columns : tuple of str
-        Feature names.
-    binary : bool
-        True for bit features (fingerprints), which are not scaled.
-
-    Arrays passed in are made read-only and kept, not copied.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> block = FeatureBlock(np.array([0, -1]), np.array([[0.5]], np.float32),
-    ...                      np.array([0.0], np.float32), np.array([2.0], np.float32), ("a",))
-    >>> block.take([0, 1]).tolist()
-    [[0.5], [nan]]
-    """
-
-    rows: np.ndarray
-    values: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    columns: tuple
-    binary: bool = False
-
-    def __post_init__(self) -> None:
-        rows = _frozen(self.rows, np.int64)
-        values = _frozen(self.values, np.float32)
-        if values.ndim != 2:
-            raise ValueError(f"values must be 2-D, got shape {values.shape}")
-        lower = _frozen(self.lower, np.float32)
-        upper = _frozen(self.upper, np.float32)
-        columns = tuple(str(c) for c in self.columns)
-        d = values.shape[1]
-        if lower.shape != (d,) or upper.shape != (d,) or len(columns) != d:
-            raise ValueError(
-                f"bounds / columns must have length {d} (features), got {lower.shape}, "
-                f"{upper.shape}, {len(columns)}"
-            )
-        present = rows[rows >= 0]
-        if present.size and present.max() >= values.shape[0]:
-            raise ValueError("rows point past the end of values")
-        object.__setattr__(self, "rows", rows)
-        object.__setattr__(self, "values", values)
-        object.__setattr__(self, "lower", lower)
-        object.__setattr__(self, "upper", upper)
-        object.__setattr__(self, "columns", columns)
-        object.__setattr__(self, "binary", bool(self.binary))
-
-    def __deepcopy__(self, memo) -> FeatureBlock:
-        return self
-
-    def __setstate__(self, state: dict) -> None:
-        # unpickled arrays come back writeable
-        for value in state.values():
-            if isinstance(value, np.ndarray):
-                value.setflags(write=False)
-        self.__dict__.update(state)
-
-    @property
-    def n_features(self) -> int:
-        """Number of feature columns."""
-        return self.values.shape[1]
-
-    def has(self, nodes) -> np.ndarray:
-        """Boolean mask: which of ``nodes`` (indices, ``-1`` allowed) carry this block."""
-        nodes = np.asarray(nodes, dtype=np.int64)
-        out = np.zeros(nodes.shape, dtype=bool)
-        ok = nodes >= 0
-        out[ok] = self.rows[nodes[ok]] >= 0
-        return out
-
-    def take(self, nodes) -> np.ndarray:
-        """Scaled features of ``nodes`` as float32 (n, d); NaN rows for nodes without them.
-
-        ``-1`` (a stuck walk step) is accepted and gives a NaN row.
-        """
-        nodes = np.asarray(nodes, dtype=np.int64)
-        out = np.full(nodes.shape + (self.n_features,), np.nan, dtype=np.float32)
-        ok = nodes >= 0
-        rows = np.full(nodes.shape, -1, dtype=np.int64)
-        rows[ok] = self.rows[nodes[ok]]
-        have = rows >= 0
-        out[have] = self.values[rows[have]]
-        return out
-
-    def inverse_scale(self, values) -> np.ndarray:
-        """Map scaled values (..., d) back to raw units."""
-        values = np.asarray(values, dtype=np.float32)
-        if self.binary:
-            return values.copy()
-        return self.lower + values * (self.upper - self.lower)
-
-
-class ContextGraph:
+class ContextGraph(GraphQueries):
     """Immutable cellular context graph (InfoAlign, Liu et al., ICLR 2025).
 
     Nodes are molecules, cell-morphology profiles, gene-expression signatures and genes. Each
     modality's features live in a :class:`FeatureBlock`; edges are undirected, weighted in
     [0, 1], labelled with a kind (``EDGE_KINDS``) and stored as a CSR adjacency sorted by
     neighbour. Build one with :meth:`from_tables`, :meth:`load`,
-    :func:`~infoalign_sklearn.graph.read_infoalign_raw` or
+    :func:`~infoalign_sklearn.readers.read_infoalign_raw` or
     :func:`~infoalign_sklearn.graph.make_synthetic_context`; the constructor is for code that
     already holds validated CSR arrays (use :meth:`from_edges` to start from an edge list).
 
@@ -198,43 +80,14 @@ class ContextGraph:
         inchikey14: Sequence[str | None] | None = None,
     ) -> None:
         set_ = object.__setattr__
-        node_ids = np.array([str(i) for i in node_ids], dtype=object)
+        node_ids, kind_codes, smiles, keys = node_arrays(node_ids, kinds, smiles, inchikey14)
         n = len(node_ids)
-        kinds = np.asarray(kinds, dtype=object)
-        unknown = sorted(set(kinds.tolist()) - set(NODE_KINDS))
-        if unknown:
-            raise ValueError(f"unknown node kind(s) {unknown}; expected {NODE_KINDS}")
-        kind_codes = np.zeros(n, dtype=np.int8)
-        for code, name in enumerate(NODE_KINDS):
-            kind_codes[kinds == name] = code
-        smiles = np.array([None if s is None or s != s else str(s) for s in smiles], dtype=object)
-        if len(kinds) != n or len(smiles) != n:
-            raise ValueError("node_ids, kinds and smiles must have the same length")
-        if len(set(node_ids.tolist())) != n:
-            raise ValueError("node ids must be unique")
-        for arr in (node_ids, smiles):
-            arr.setflags(write=False)
-        indptr = _frozen(indptr, np.int64)
-        indices = _frozen(indices, np.int64)
-        weights = _frozen(weights, np.float32)
-        edge_kinds = _frozen(edge_kinds, np.int8)
-        _check_csr(n, indptr, indices, weights, edge_kinds)
-        blocks = dict(blocks or {})
-        for name, block in blocks.items():
-            if name not in MODALITIES:
-                raise ValueError(f"unknown modality {name!r}; expected one of {MODALITIES}")
-            if block.rows.shape != (n,):
-                raise ValueError(f"block {name!r} has rows for {block.rows.shape[0]} nodes, graph {n}")
-        keys = None
-        if inchikey14 is not None:
-            keys = np.array([None if k is None or k != k else str(k) for k in inchikey14], object)
-            if keys.shape != (n,):
-                raise ValueError("inchikey14 must have one entry per node")
-            keys.setflags(write=False)
+        indptr, indices, weights, edge_kinds = frozen_csr(n, indptr, indices, weights,
+                                                          edge_kinds)
         set_(self, "_node_ids", node_ids)
-        set_(self, "_kinds", _frozen(kind_codes))
+        set_(self, "_kinds", kind_codes)
         set_(self, "_smiles", smiles)
-        set_(self, "_blocks", {m: blocks[m] for m in MODALITIES if m in blocks})
+        set_(self, "_blocks", ordered_blocks(blocks, n))
         set_(self, "indptr", indptr)
         set_(self, "indices", indices)
         set_(self, "weights", weights)
@@ -318,18 +171,7 @@ class ContextGraph:
         profiles: Mapping[str, pd.DataFrame] | None = None,
         genes: pd.DataFrame | None = None,
         links: pd.DataFrame | None = None,
-        *,
-        fingerprint_radius: int = 2,
-        fingerprint_bits: int = 1024,
-        fingerprint_counts: bool = False,
-        similarity_threshold: float = 0.8,
-        sparsity: float = 0.995,
-        similarity_modalities: Sequence[str] = MODALITIES,
-        expression_gene_fraction: float = 0.01,
-        aggregate_replicates: Mapping[str, pd.Series] | None = None,
-        metadata: Mapping | None = None,
-        n_jobs: int | None = None,
-        verbose=0,
+        **options,
     ) -> ContextGraph:
         """Build a context graph from pandas tables; see :func:`~.builders.build_from_tables`.
 
@@ -344,30 +186,16 @@ class ContextGraph:
             Column ``id``: the gene nodes.
         links : DataFrame, optional
             Columns ``source``, ``target``, ``kind``, optional ``weight``.
-        fingerprint_radius, fingerprint_bits : int
-            Morgan fingerprint of the molecule nodes (unless precomputed); the authors' code
-            uses radius 4. Kept as the graph's :attr:`fingerprint_spec`, which ``fit(X)`` of the
-            embedders uses for molecules that are not in the graph.
-        fingerprint_counts : bool, default=False
-            Count fingerprints, min-max scaled like profiles, instead of bits.
-        similarity_threshold : float, default=0.8
-            Minimum cosine similarity of a computed similarity edge.
-        sparsity : float, default=0.995
-            At most the top ``1 - sparsity`` of all pairs of one feature space become edges.
-        similarity_modalities : sequence of str
-            Feature spaces that get similarity edges; ``()`` for none.
-        expression_gene_fraction : float, default=0.01
-            Share of the largest ``|expression|`` entries of molecules' expression profiles
-            that become molecule-gene edges (column ``c`` matches gene node ``gene:c``).
-        aggregate_replicates : dict of str to Series, optional
-            Modality to a Series mapping replicate profile id to node id; replicates are
-            replaced by their median, and links may name either id.
-        metadata : dict, optional
-            Stored on the graph; ``{"simulated": True}`` labels simulated data.
-        n_jobs : int, optional
-            Workers for the fingerprints.
-        verbose : int
-            Print the stages and their times.
+        **options
+            Keywords of :class:`~.builders.BuildOptions`, with its defaults:
+            ``fingerprint_radius=2``, ``fingerprint_bits=1024`` (Morgan fingerprint of the
+            molecule nodes, kept as :attr:`fingerprint_spec`; the authors use radius 4),
+            ``fingerprint_counts=False``, ``similarity_threshold=0.8``, ``sparsity=0.995``,
+            ``similarity_modalities=MODALITIES``, ``expression_gene_fraction=0.01`` (column
+            ``c`` matches gene node ``gene:c``), ``aggregate_replicates=None`` (modality to a
+            Series mapping replicate id to node id; replicates become their median),
+            ``metadata=None`` (``{"simulated": True}`` labels simulated data), ``n_jobs=None``,
+            ``verbose=0``.
 
         Raises
         ------
@@ -388,17 +216,12 @@ class ContextGraph:
         >>> g.n_nodes, g.n_edges
         (4, 1)
         """
-        from .builders import build_from_tables
-
-        return build_from_tables(
-            cls, molecules, profiles=profiles, genes=genes, links=links,
-            fingerprint_radius=fingerprint_radius, fingerprint_bits=fingerprint_bits,
-            fingerprint_counts=fingerprint_counts, similarity_threshold=similarity_threshold, sparsity=sparsity,
-            similarity_modalities=similarity_modalities,
-            expression_gene_fraction=expression_gene_fraction,
-            aggregate_replicates=aggregate_replicates, metadata=metadata, n_jobs=n_jobs,
-            verbose=verbose,
-        )
+        options = BuildOptions(**options)
+        progress = Progress(options.verbose)
+        parts = build_from_tables(molecules, profiles, genes, links, options, progress)
+        graph = cls.from_edges(*parts)
+        progress(f"done: {graph.n_edges} edges")
+        return graph
 
     # --- basic properties ---------------------------------------------------------------
     @property
@@ -511,163 +334,6 @@ class ContextGraph:
             "kind": np.asarray(EDGE_KINDS, dtype=object)[self.edge_kinds[keep]],
         })
 
-    # --- lookups ------------------------------------------------------------------------
-    @cached_property
-    def _id_lookup(self) -> dict:
-        return {node_id: i for i, node_id in enumerate(self._node_ids.tolist())}
-
-    def node_index(self, node_ids) -> np.ndarray:
-        """Indices of the given node ids (int64), ``-1`` for ids not in the graph.
-
-        Examples
-        --------
-        >>> g = ContextGraph.from_edges(["a", "b"], ["gene", "gene"], [None, None])
-        >>> g.node_index(["b", "zzz"]).tolist()
-        [1, -1]
-        """
-        lookup = self._id_lookup
-        return np.array([lookup.get(str(i), -1) for i in node_ids], dtype=np.int64)
-
-    def molecule_inchikey14(self) -> np.ndarray:
-        """Skeleton InChIKey of every molecule node, aligned with :attr:`molecule_nodes`."""
-        if self._inchikey14 is not None:
-            return self._inchikey14[self.molecule_nodes]
-        return self._computed_keys
-
-    @cached_property
-    def _computed_keys(self) -> np.ndarray:
-        keys = np.array([inchikey14(s) for s in self.molecule_smiles], dtype=object)
-        keys.setflags(write=False)
-        return keys
-
-    @cached_property
-    def _key_lookup(self) -> dict:
-        lookup: dict = {}
-        for node, key in zip(self.molecule_nodes.tolist(), self.molecule_inchikey14().tolist()):
-            if key is not None:
-                lookup.setdefault(key, node)
-        return lookup
-
-    def molecule_index(self, smiles) -> np.ndarray:
-        """Molecule node index of each SMILES / Mol, ``-1`` where it is not in the graph.
-
-        Molecules are matched by InChIKey skeleton (first 14 characters: same connectivity,
-        any stereo / isotopes), the rule the paper uses to keep benchmark molecules out of
-        pretraining. Invalid SMILES give ``-1``.
-
-        Examples
-        --------
-        >>> g = ContextGraph.from_edges(["mol:1"], ["molecule"], ["C[C@H](N)O"])
-        >>> g.molecule_index(["CC(N)O", "CCCC"]).tolist()
-        [0, -1]
-        """
-        from ..chem import check_molecule_input
-
-        items = check_molecule_input(smiles)
-        lookup = self._key_lookup
-        return np.array([lookup.get(inchikey14(item), -1) for item in items], dtype=np.int64)
-
-    # --- derived graphs -----------------------------------------------------------------
-    def subgraph(self, nodes) -> ContextGraph:
-        """The graph induced by ``nodes`` (indices or a boolean mask), in ascending order.
-
-        Feature scaling bounds are kept unchanged, so decoded values keep their meaning.
-
-        Examples
-        --------
-        >>> g = ContextGraph.from_edges(["a", "b", "c"], ["gene"] * 3, [None] * 3,
-        ...                             edges=([0, 1], [1, 2], [1.0, 1.0], ["interaction"] * 2))
-        >>> g.subgraph([0, 1]).n_edges
-        1
-        """
-        nodes = np.asarray(nodes)
-        if nodes.dtype == bool:
-            if nodes.shape != (self.n_nodes,):
-                raise ValueError(f"boolean mask must have length {self.n_nodes}")
-            keep = np.flatnonzero(nodes)
-        else:
-            keep = np.unique(nodes.astype(np.int64))
-            if keep.size and (keep[0] < 0 or keep[-1] >= self.n_nodes):
-                raise IndexError(f"node indices must lie in [0, {self.n_nodes})")
-        new_index = np.full(self.n_nodes, -1, dtype=np.int64)
-        new_index[keep] = np.arange(keep.size)
-        src = np.repeat(np.arange(self.n_nodes, dtype=np.int64), self.degree)
-        mask = (new_index[src] >= 0) & (new_index[self.indices] >= 0)
-        counts = np.bincount(new_index[src[mask]], minlength=keep.size)
-        indptr = np.zeros(keep.size + 1, dtype=np.int64)
-        np.cumsum(counts, out=indptr[1:])
-        blocks = {}
-        for name, block in self._blocks.items():
-            rows = block.rows[keep]
-            present = rows >= 0
-            new_rows = np.full(keep.size, -1, dtype=np.int64)
-            new_rows[present] = np.arange(int(present.sum()))
-            blocks[name] = FeatureBlock(new_rows, block.values[rows[present]], block.lower,
-                                        block.upper, block.columns, block.binary)
-        keys = None if self._inchikey14 is None else self._inchikey14[keep]
-        # relabelling keeps both row order and neighbour order, so the CSR stays sorted
-        return ContextGraph(
-            self._node_ids[keep], np.asarray(NODE_KINDS, object)[self._kinds[keep]],
-            self._smiles[keep], blocks, indptr, new_index[self.indices[mask]],
-            self.weights[mask], self.edge_kinds[mask], self._metadata, keys,
-        )
-
-    def without_molecules(self, smiles) -> ContextGraph:
-        """A copy without the molecule nodes matching ``smiles`` (by InChIKey skeleton).
-
-        Exactly the matching molecule nodes and their edges are removed (all molecule nodes
-        sharing a skeleton with an input); profile and gene nodes stay. Use it to keep
-        benchmark molecules out of pretraining.
-
-        Examples
-        --------
-        >>> g = ContextGraph.from_edges(["mol:1", "mol:2"], ["molecule"] * 2, ["CCO", "CCN"],
-        ...                             edges=([0], [1], [0.9], ["similarity"]))
-        >>> h = g.without_molecules(["OCC"])
-        >>> h.molecule_smiles, h.n_edges
-        (['CCN'], 0)
-        """
-        from ..chem import check_molecule_input
-
-        items = check_molecule_input(smiles)
-        drop_keys = {k for k in (inchikey14(item) for item in items) if k is not None}
-        mol_keys = self.molecule_inchikey14()
-        drop = np.array([k in drop_keys for k in mol_keys.tolist()], dtype=bool)
-        keep = np.ones(self.n_nodes, dtype=bool)
-        keep[self.molecule_nodes[drop]] = False
-        return self.subgraph(keep)
-
-    # --- walks --------------------------------------------------------------------------
-    def random_walks(self, start_nodes, walk_length: int = 4, random_state=None):
-        """Uniform random walks with cumulative edge-weight products.
-
-        Parameters
-        ----------
-        start_nodes : array-like of int, shape (n_walks,)
-            Node indices to start from.
-        walk_length : int, default=4
-            Steps per walk.
-        random_state : int, numpy Generator / RandomState or None
-            Seed for reproducible walks.
-
-        Returns
-        -------
-        nodes : ndarray of int64, shape (n_walks, walk_length + 1)
-            Visited nodes (column 0 is the start); ``-1`` once a walk is stuck.
-        weights : ndarray of float32, shape (n_walks, walk_length + 1)
-            Product of the weights of the edges taken so far (1 at the start, 0 once stuck).
-
-        Examples
-        --------
-        >>> g = ContextGraph.from_edges(["a", "b"], ["gene"] * 2, [None] * 2,
-        ...                             edges=([0], [1], [0.5], ["interaction"]))
-        >>> nodes, weights = g.random_walks([0], walk_length=2, random_state=0)
-        >>> nodes.tolist(), weights.tolist()
-        ([[0, 1, 0]], [[1.0, 0.5, 0.25]])
-        """
-        return _random_walks(self.indptr, self.indices, self.weights, start_nodes, walk_length,
-                             random_state)
-
     # --- identity, description, files -----------------------------------------------------
     def arrays(self) -> dict:
         """All numeric arrays by stable name (what :meth:`save` writes and the hash covers)."""
@@ -688,24 +354,10 @@ class ContextGraph:
     @cached_property
     def content_hash(self) -> str:
         """sha256 of the graph's content: arrays, node table, feature names, edge-kind names."""
-        digest = hashlib.sha256()
-        for name, array in sorted(self.arrays().items()):
-            digest.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())
-            if array.size:
-                digest.update(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
-        for column in (self._node_ids, self._smiles):
-            digest.update("\x1f".join("" if v is None else v for v in column.tolist()).encode())
-            digest.update(b"\x1e")
-        for name, block in self._blocks.items():
-            digest.update(f"{name}|{block.binary}|".encode())
-            digest.update("\x1f".join(block.columns).encode())
-        digest.update("\x1f".join(EDGE_KINDS + NODE_KINDS).encode())
-        return digest.hexdigest()
+        return content_digest(self.arrays(), self._node_ids, self._smiles, self._blocks)
 
     def save(self, path, overwrite: bool = False) -> str:
         """Write the graph to a directory atomically; see :func:`~.io.save_graph`."""
-        from .io import save_graph
-
         return save_graph(self, path, overwrite=overwrite)
 
     @classmethod
@@ -721,36 +373,19 @@ class ContextGraph:
         ...     ContextGraph.load(os.path.join(tmp, "graph")).content_hash == g.content_hash
         True
         """
-        from .io import load_graph
-
-        return load_graph(path)
+        files = read_graph_files(path)
+        graph = cls(**files.arguments)
+        if graph.content_hash != files.content_hash:
+            raise ContextGraphFileError(
+                f"{files.folder}: content hash {graph.content_hash[:12]}... does not match the "
+                f"manifest's {str(files.content_hash)[:12]}...; the graph was altered after saving"
+            )
+        object.__setattr__(graph, "source_path", files.folder)
+        return graph
 
     def stats(self) -> dict:
         """Counts and degree statistics behind :meth:`summary` (plain Python values)."""
-        kinds = np.asarray(NODE_KINDS, dtype=object)[self._kinds]
-        node_counts = {k: int((kinds == k).sum()) for k in NODE_KINDS}
-        keep = np.repeat(np.arange(self.n_nodes), self.degree) < self.indices
-        codes = self.edge_kinds[keep]
-        edge_counts = {k: int((codes == i).sum()) for i, k in enumerate(EDGE_KINDS)}
-        degree = self.degree
-        per_kind = {}
-        for code, kind in enumerate(NODE_KINDS):
-            d = degree[self._kinds == code]
-            if d.size:
-                per_kind[kind] = {"min": int(d.min()), "median": float(np.median(d)),
-                                  "mean": float(d.mean()), "max": int(d.max())}
-        mol_degree = degree[self.molecule_nodes]
-        return {
-            "simulated": self.simulated,
-            "n_nodes": self.n_nodes,
-            "n_edges": self.n_edges,
-            "nodes": node_counts,
-            "edges": edge_counts,
-            "degree": per_kind,
-            "isolated_molecules": int((mol_degree == 0).sum()),
-            "features": {m: (int((b.rows >= 0).sum()), b.n_features)
-                         for m, b in self._blocks.items()},
-        }
+        return graph_stats(self)
 
     def summary(self) -> str:
         """Human-readable description: node / edge counts, degrees, isolated molecules.
@@ -761,25 +396,7 @@ class ContextGraph:
         >>> print(g.summary().splitlines()[0])
         ContextGraph (SIMULATED data): 1 nodes, 0 edges
         """
-        s = self.stats()
-        label = " (SIMULATED data)" if s["simulated"] else ""
-        lines = [f"ContextGraph{label}: {s['n_nodes']} nodes, {s['n_edges']} edges"]
-        lines.append("  nodes: " + ", ".join(f"{k} {v}" for k, v in s["nodes"].items()))
-        lines.append("  edges: " + ", ".join(f"{k} {v}" for k, v in s["edges"].items()))
-        for kind, d in s["degree"].items():
-            lines.append(f"  degree of {kind} nodes: min {d['min']}, median {d['median']:g}, "
-                         f"mean {d['mean']:.2f}, max {d['max']}")
-        lines.append(f"  isolated molecules: {s['isolated_molecules']}")
-        for m, (n_rows, d) in s["features"].items():
-            lines.append(f"  {m} features: {n_rows} nodes x {d} columns")
-        spec = self.fingerprint_spec
-        if spec is not None:
-            lines.append(f"  fingerprint targets: {spec}")
-        if self.source_path:
-            lines.append(f"  loaded from: {self.source_path}")
-        if s["simulated"]:
-            lines.append("  SIMULATED: profiles and links are generated, not measured.")
-        return "\n".join(lines)
+        return graph_summary(self)
 
     def __repr__(self) -> str:
         label = ", SIMULATED" if self.simulated else ""
@@ -787,58 +404,25 @@ class ContextGraph:
                 f"modalities={self.modalities}{label})")
 
 
-def _check_csr(n, indptr, indices, weights, edge_kinds) -> None:
-    if indptr.shape != (n + 1,) or indptr[0] != 0 or np.any(np.diff(indptr) < 0):
-        raise ValueError("indptr must be non-decreasing, start at 0 and have n_nodes + 1 entries")
-    m = int(indptr[-1])
-    if not (indices.shape == weights.shape == edge_kinds.shape == (m,)):
-        raise ValueError("indices, weights and edge_kinds must have indptr[-1] entries")
-    if m and (indices.min() < 0 or indices.max() >= n):
-        raise ValueError("edge indices out of range")
-    if m and (not np.all(np.isfinite(weights)) or weights.min() < 0 or weights.max() > 1):
-        raise ValueError("edge weights must lie in [0, 1]")
-    if m and (edge_kinds.min() < 0 or edge_kinds.max() >= len(EDGE_KINDS)):
-        raise ValueError("edge kind codes out of range")
+def load_graph(path) -> ContextGraph:
+    """Read a graph written by :func:`~.io.save_graph`, checking format version and hashes.
 
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist.
+    ContextGraphFileError
+        For a missing manifest or file, a truncated or altered file, a content-hash mismatch
+        or a format version newer than this library reads.
 
-def build_csr(n_nodes: int, source, target, weight, kind):
-    """Symmetric CSR arrays from an undirected edge list (duplicates merged by max weight).
-
-    Returns ``indptr`` (int64), ``indices`` (int64), ``weights`` (float32), ``kinds`` (int8),
-    every edge stored in both directions and rows sorted by neighbour.
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from infoalign_sklearn.graph import save_graph
+    >>> g = ContextGraph.from_edges(["a"], ["gene"], [None])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     h = load_graph(save_graph(g, os.path.join(tmp, "g")))
+    >>> h.n_nodes
+    1
     """
-    src = np.asarray(source, dtype=np.int64).ravel()
-    dst = np.asarray(target, dtype=np.int64).ravel()
-    w = np.asarray(weight, dtype=np.float32).ravel()
-    kind = np.asarray(kind).ravel()
-    if kind.dtype.kind in "OUS":
-        lookup = {name: i for i, name in enumerate(EDGE_KINDS)}
-        bad = sorted({str(k) for k in kind.tolist()} - set(lookup))
-        if bad:
-            raise ValueError(f"unknown edge kind(s) {bad}; expected {EDGE_KINDS}")
-        kind = np.array([lookup[str(k)] for k in kind.tolist()], dtype=np.int8)
-    kind = kind.astype(np.int8)
-    if not (src.shape == dst.shape == w.shape == kind.shape):
-        raise ValueError("edge arrays must have the same length")
-    if src.size:
-        if min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n_nodes:
-            raise ValueError(f"edge endpoints must lie in [0, {n_nodes})")
-        if np.any(src == dst):
-            raise ValueError(f"self-loops are not allowed (node {int(src[src == dst][0])})")
-        if not np.all(np.isfinite(w)) or w.min() < 0 or w.max() > 1:
-            raise ValueError("edge weights must lie in [0, 1]")
-    lo = np.minimum(src, dst)
-    hi = np.maximum(src, dst)
-    # duplicates: keep the heaviest; among equal weights the lower kind code (stable)
-    order = np.lexsort((kind, -w, hi, lo))
-    lo, hi, w, kind = lo[order], hi[order], w[order], kind[order]
-    first = np.ones(lo.size, dtype=bool)
-    first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
-    lo, hi, w, kind = lo[first], hi[first], w[first], kind[first]
-    rows = np.concatenate([lo, hi])
-    cols = np.concatenate([hi, lo])
-    order = np.lexsort((cols, rows))
-    indptr = np.zeros(n_nodes + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n_nodes), out=indptr[1:])
-    return (indptr, cols[order], np.concatenate([w, w])[order],
-            np.concatenate([kind, kind])[order])
+    return ContextGraph.load(path)

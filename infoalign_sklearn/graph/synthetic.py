@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..chem import check_molecule_input, inchikey14, mol_from_input, morgan_fingerprints
 from .context import ContextGraph
+from .schema import GENE_PREFIX, MOLECULE_PREFIX
 
 #: hidden mechanisms: each hits roughly 8-35 % of the NCI molecules
 MECHANISM_SMARTS = {
@@ -249,10 +250,56 @@ def make_synthetic_context(
     rng = np.random.default_rng(random_state)
     smiles = _pick_molecules(n_molecules, rng)
     smarts = dict(list(MECHANISM_SMARTS.items())[:n_mechanisms])
-    d_m, d_e = n_morphology_features, n_expression_features
     symbols = [f"SG{i + 1:03d}" for i in range(n_genes)]
-    gene_ids = [f"gene:{s}" for s in symbols]
+    gene_ids = [f"{GENE_PREFIX}{s}" for s in symbols]
+    simulator, target_index = _draw_simulator(rng, smarts, n_genes, n_morphology_features,
+                                              n_expression_features)
+    hits, _ = _mechanism_hits(smiles, smarts)
+    held_out = np.zeros(n_molecules, dtype=bool)
+    held_out[rng.choice(n_molecules, n_held_out, replace=False)] = True
+    in_graph = np.flatnonzero(~held_out)
+    noise_model = _Noise(rng, n_replicates, noise, missing_value_fraction)
+    with_morphology = in_graph[rng.random(in_graph.size) < morphology_fraction]
+    with_expression = in_graph[rng.random(in_graph.size) < expression_fraction]
+    morphology, morphology_groups = noise_model.replicates(
+        simulator.profiles(smiles, "morphology"), with_morphology, "cp")
+    morphology.columns = [f"cp_{j}" for j in range(n_morphology_features)]
+    expression, expression_groups = noise_model.replicates(
+        simulator.profiles(smiles, "expression"), with_expression, "ge")
+    expression.columns = symbols[:n_expression_features]
+    gene_table = _gene_table(rng, simulator, target_index, gene_ids, gene_feature_fraction)
+    links_table = _links(rng, hits, in_graph, (with_morphology, with_expression), target_index,
+                         gene_ids)
+    molecules = pd.DataFrame({"id": [f"{MOLECULE_PREFIX}{i}" for i in in_graph],
+                              "smiles": np.asarray(smiles, dtype=object)[in_graph]})
+    tables = {"molecules": molecules,
+              "profiles": {"morphology": morphology, "expression": expression, "gene": gene_table},
+              "genes": pd.DataFrame({"id": gene_ids}), "links": links_table,
+              "aggregate_replicates": {"morphology": morphology_groups,
+                                       "expression": expression_groups}}
+    graph = ContextGraph.from_tables(
+        tables["molecules"], tables["profiles"], genes=tables["genes"], links=links_table,
+        similarity_threshold=similarity_threshold, sparsity=sparsity,
+        expression_gene_fraction=expression_gene_fraction,
+        aggregate_replicates=tables["aggregate_replicates"],
+        metadata={"simulated": True, "description": SIMULATED_DESCRIPTION,
+                  "random_state": random_state},
+    )
+    return SyntheticContext(
+        graph=graph, smiles=smiles, mechanisms=pd.DataFrame(hits, columns=list(smarts)),
+        held_out=held_out, mechanism_smarts=smarts,
+        targets={name: [gene_ids[g] for g in target_index[k]] for k, name in enumerate(smarts)},
+        tables=tables, _simulator=simulator,
+    )
 
+
+SIMULATED_DESCRIPTION = ("SIMULATED by infoalign_sklearn.graph.make_synthetic_context: real "
+                         "NCI molecules, generated profiles and links")
+
+
+def _draw_simulator(rng, smarts: dict, n_genes: int, d_m: int, d_e: int):
+    """The hidden parameters and the 3 target genes of each mechanism."""
+    n_mechanisms = len(smarts)
     target_index = rng.permutation(n_genes)[: 3 * n_mechanisms].reshape(n_mechanisms, 3)
     morphology_effects = rng.normal(0, 1.5, (n_mechanisms, d_m)) * (rng.random((n_mechanisms, d_m)) < 0.3)
     expression_effects = rng.normal(0, 0.3, (n_mechanisms, d_e))
@@ -269,75 +316,56 @@ def make_synthetic_context(
         expression_structure=rng.normal(0, 0.5, (_STRUCTURE_BITS, d_e)),
         expression_interaction=rng.normal(0, 0.5, d_e),
     )
-    hits, _ = _mechanism_hits(smiles, smarts)
-    mechanisms = pd.DataFrame(hits, columns=list(smarts))
-    held_out = np.zeros(n_molecules, dtype=bool)
-    held_out[rng.choice(n_molecules, n_held_out, replace=False)] = True
-    in_graph = np.flatnonzero(~held_out)
-    mol_ids = [f"mol:{i}" for i in range(n_molecules)]
-    true_morphology = simulator.profiles(smiles, "morphology")
-    true_expression = simulator.profiles(smiles, "expression")
+    return simulator, target_index
 
-    def replicates(truth, rows, prefix):
+
+@dataclass
+class _Noise:
+    """Replicate noise and missing values of the observed profiles."""
+
+    rng: np.random.Generator
+    n_replicates: int
+    noise: float
+    missing_value_fraction: float
+
+    def replicates(self, truth, rows, prefix):
         frames, groups = [], {}
-        for r in range(n_replicates):
-            values = truth[rows] + rng.normal(0, noise, (rows.size, truth.shape[1]))
-            values[rng.random(values.shape) < missing_value_fraction] = np.nan
+        for r in range(self.n_replicates):
+            values = truth[rows] + self.rng.normal(0, self.noise, (rows.size, truth.shape[1]))
+            values[self.rng.random(values.shape) < self.missing_value_fraction] = np.nan
             ids = [f"{prefix}:{i}:r{r}" for i in rows]
             groups.update({rep: f"{prefix}:{i}" for rep, i in zip(ids, rows)})
             frames.append(pd.DataFrame(values.astype(np.float32), index=ids))
         return pd.concat(frames), pd.Series(groups)
 
-    with_morphology = in_graph[rng.random(in_graph.size) < morphology_fraction]
-    with_expression = in_graph[rng.random(in_graph.size) < expression_fraction]
-    morphology, morphology_groups = replicates(true_morphology, with_morphology, "cp")
-    morphology.columns = [f"cp_{j}" for j in range(d_m)]
-    expression, expression_groups = replicates(true_expression, with_expression, "ge")
-    expression.columns = symbols[:d_e]
 
+def _gene_table(rng, simulator: _Simulator, target_index, gene_ids: list,
+                gene_feature_fraction: float) -> pd.DataFrame:
+    """Perturbation morphology of the genes with features: their mechanisms' effects."""
+    n_genes, d_m = len(gene_ids), simulator.morphology_base.size
     gene_has_features = rng.random(n_genes) < gene_feature_fraction
     gene_profiles = rng.normal(0, 0.5, (n_genes, d_m)) + simulator.morphology_base
-    for k in range(n_mechanisms):
-        gene_profiles[target_index[k]] += morphology_effects[k]
-    gene_table = pd.DataFrame(gene_profiles[gene_has_features].astype(np.float32),
-                              index=np.asarray(gene_ids)[gene_has_features],
-                              columns=[f"cp_{j}" for j in range(d_m)])
+    for k in range(len(target_index)):
+        gene_profiles[target_index[k]] += simulator.morphology_effects[k]
+    return pd.DataFrame(gene_profiles[gene_has_features].astype(np.float32),
+                        index=np.asarray(gene_ids)[gene_has_features],
+                        columns=[f"cp_{j}" for j in range(d_m)])
 
+
+def _links(rng, hits, in_graph, profiled, target_index, gene_ids: list) -> pd.DataFrame:
+    """Perturbation, molecule-target and gene-gene links of the simulation."""
+    with_morphology, with_expression = profiled
     links = [(f"mol:{i}", f"cp:{i}", "perturbation") for i in with_morphology]
     links += [(f"mol:{i}", f"ge:{i}", "perturbation") for i in with_expression]
     for i in in_graph:
         for k in np.flatnonzero(hits[i]):
             for g in target_index[k][rng.random(3) < 1 / 3]:
                 links.append((f"mol:{i}", gene_ids[g], "target"))
-    for k in range(n_mechanisms):
+    for k in range(len(target_index)):
         a, b, c = target_index[k]
         links += [(gene_ids[a], gene_ids[b], "interaction"), (gene_ids[b], gene_ids[c], "interaction")]
+    n_genes = len(gene_ids)
     for _ in range(n_genes):
         a, b = rng.choice(n_genes, 2, replace=False)
         links.append((gene_ids[a], gene_ids[b], "interaction"))
-    links_table = pd.DataFrame(links, columns=["source", "target", "kind"])
-
-    molecules = pd.DataFrame({"id": np.asarray(mol_ids)[in_graph],
-                              "smiles": np.asarray(smiles, dtype=object)[in_graph]})
-    profiles = {"morphology": morphology, "expression": expression, "gene": gene_table}
-    aggregate = {"morphology": morphology_groups, "expression": expression_groups}
-    genes = pd.DataFrame({"id": gene_ids})
-    graph = ContextGraph.from_tables(
-        molecules, profiles, genes=genes, links=links_table,
-        similarity_threshold=similarity_threshold, sparsity=sparsity,
-        expression_gene_fraction=expression_gene_fraction, aggregate_replicates=aggregate,
-        metadata={
-            "simulated": True,
-            "description": "SIMULATED by infoalign_sklearn.graph.make_synthetic_context: real "
-                           "NCI molecules, generated profiles and links",
-            "random_state": random_state,
-        },
-    )
-    return SyntheticContext(
-        graph=graph, smiles=smiles, mechanisms=mechanisms, held_out=held_out,
-        mechanism_smarts=smarts,
-        targets={name: [gene_ids[g] for g in target_index[k]] for k, name in enumerate(smarts)},
-        tables={"molecules": molecules, "profiles": profiles, "genes": genes,
-                "links": links_table, "aggregate_replicates": aggregate},
-        _simulator=simulator,
-    )
+    return pd.DataFrame(links, columns=["source", "target", "kind"])

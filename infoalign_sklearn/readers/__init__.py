@@ -33,6 +33,7 @@ from .identifiers import (
     read_hmslincs_sdf,
     read_pertinfo,
 )
+from .infoalign_raw import read_infoalign_raw
 from .l1000 import (
     L1000_CONTROL_TYPES,
     GCTData,
@@ -50,7 +51,7 @@ __all__ = [
     "expression_profiles", "gene_node_id", "ik14_from_inchikey", "map_identifiers",
     "molecule_keys", "molecule_node_id", "molecule_table", "normalize_brd_id",
     "overexpression_profiles", "perturbation_links", "read_cellpainting", "read_compound_targets",
-    "read_gct", "read_gctx", "read_hetionet_sif", "read_hmslincs_sdf", "read_l1000",
-    "read_l1000_csv", "read_lincs_dysregulation", "read_pertinfo", "read_ppi", "read_table",
-    "select_features", "table_format",
+    "read_gct", "read_gctx", "read_hetionet_sif", "read_hmslincs_sdf", "read_infoalign_raw",
+    "read_l1000", "read_l1000_csv", "read_lincs_dysregulation", "read_pertinfo", "read_ppi",
+    "read_table", "select_features", "table_format",
 ]

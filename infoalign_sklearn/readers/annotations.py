@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..graph.builders import GENE_PREFIX, gene_node_id
+from ..graph.schema import GENE_PREFIX, gene_node_id
 from ._common import (
     FileFormatError,
     PathLike,
@@ -23,8 +23,8 @@ from ._common import (
     require_columns,
     source_name,
 )
+from .gct import GCTData
 from .identifiers import MatchReport, molecule_table
-from .l1000 import GCTData
 
 __all__ = [
     "GENE_PREFIX", "HETIONET_GENE_METAEDGES", "CompoundTargets", "gene_node_id",

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..graph.schema import MORPHOLOGY_PREFIX
 from ._common import (
     AGGREGATE_OPTIONS,
     CONTROLS_OPTIONS,
@@ -45,7 +46,7 @@ def read_cellpainting(
     feature_selection: bool = True,
     metadata_prefix: str = "Metadata_",
     well_columns: Sequence[str] = ("Metadata_Plate", "Metadata_Well"),
-    node_prefix: str = "cp:",
+    node_prefix: str = MORPHOLOGY_PREFIX,
 ) -> Profiles:
     """Read a Cell Painting profile table into node metadata and morphology features.
 
@@ -109,7 +110,42 @@ def read_cellpainting(
     table = read_table(path_or_frame)
     if isinstance(path_or_frame, pd.DataFrame):
         table = table.reset_index(drop=True)
+    meta_cols, feature_cols = _column_groups(table, metadata_prefix, source)
+    if aggregate == "perturbation_dose" and dose_column is None:
+        raise ValueError("aggregate='perturbation_dose' needs a dose_column")
+    dose_column = dose_column if aggregate == "perturbation_dose" else None
+    control_column = control_column or perturbation_column
+    needed = [c for c in (perturbation_column, dose_column, control_column) if c is not None]
+    require_columns(table, list(dict.fromkeys(needed)), source, "metadata column")
 
+    metadata = table[meta_cols]
+    features = numeric_features(table[feature_cols], source)
+    doses = None
+    if dose_column is not None:
+        doses = numeric_features(metadata[[dose_column]], source, what="dose",
+                                 hint="Doses must be numbers (empty for none).")[dose_column]
+    is_control = metadata[control_column].astype(str).isin(list(control_values)).to_numpy()
+    keep = split_controls(is_control, controls, source, control_values)
+    if aggregate is not None:
+        _check_perturbations(metadata[perturbation_column], keep, source)
+    metadata, features = metadata[keep], features[keep]
+    doses = doses[keep] if doses is not None else None
+    if len(metadata) == 0:
+        raise FileFormatError("no wells left after excluding the controls", source)
+    if feature_selection:
+        features = select_features(features)
+        if features.shape[1] == 0:
+            raise FileFormatError("no feature column is finite and non-constant", source)
+    if aggregate is None:
+        node_ids = _well_ids(metadata, well_columns, node_prefix)
+        metadata = metadata.set_axis(pd.Index(node_ids, name="node_id"), axis=0)
+        return Profiles(metadata, features.set_axis(metadata.index, axis=0))
+    node_ids = profile_node_ids(metadata[perturbation_column], doses, node_prefix)
+    return aggregate_profiles(metadata, features, node_ids)
+
+
+def _column_groups(table: pd.DataFrame, metadata_prefix: str, source: str):
+    """``(metadata columns, feature columns)``; each group must be non-empty."""
     meta_cols = [c for c in table.columns if str(c).startswith(metadata_prefix)]
     feature_cols = [c for c in table.columns if not str(c).startswith(metadata_prefix)]
     if not meta_cols:
@@ -119,48 +155,16 @@ def read_cellpainting(
             f"{list(table.columns)[:8]}", source)
     if not feature_cols:
         raise FileFormatError("no feature columns (every column is metadata)", source)
-    needed = [perturbation_column]
-    if aggregate == "perturbation_dose":
-        if dose_column is None:
-            raise ValueError("aggregate='perturbation_dose' needs a dose_column")
-        needed.append(dose_column)
-    control_column = control_column or perturbation_column
-    needed.append(control_column)
-    require_columns(table, list(dict.fromkeys(needed)), source, "metadata column")
+    return meta_cols, feature_cols
 
-    metadata = table[meta_cols]
-    features = numeric_features(table[feature_cols], source)
-    doses = None
-    if aggregate == "perturbation_dose":
-        doses = numeric_features(metadata[[dose_column]], source, what="dose",
-                                 hint="Doses must be numbers (empty for none).")[dose_column]
 
-    is_control = metadata[control_column].astype(str).isin(list(control_values)).to_numpy()
-    keep = split_controls(is_control, controls, source, control_values)
-    missing_perturbation = metadata[perturbation_column].isna().to_numpy() & keep
-    if aggregate is not None and missing_perturbation.any():
-        lines = (np.flatnonzero(missing_perturbation)[:5] + 2).tolist()
+def _check_perturbations(perturbations: pd.Series, keep: np.ndarray, source: str) -> None:
+    missing = perturbations.isna().to_numpy() & keep
+    if missing.any():
+        lines = (np.flatnonzero(missing)[:5] + 2).tolist()
         raise FileFormatError(
-            f"{int(missing_perturbation.sum())} well(s) without a value in "
-            f"{perturbation_column!r} (e.g. lines {lines}); fill it or drop those wells",
-            source, column=perturbation_column)
-    metadata, features = metadata[keep], features[keep]
-    doses = doses[keep] if doses is not None else None
-    if len(metadata) == 0:
-        raise FileFormatError("no wells left after excluding the controls", source)
-
-    if feature_selection:
-        features = select_features(features)
-        if features.shape[1] == 0:
-            raise FileFormatError("no feature column is finite and non-constant", source)
-
-    if aggregate is None:
-        node_ids = _well_ids(metadata, well_columns, node_prefix)
-        metadata = metadata.set_axis(pd.Index(node_ids, name="node_id"), axis=0)
-        return Profiles(metadata, features.set_axis(metadata.index, axis=0))
-
-    node_ids = profile_node_ids(metadata[perturbation_column], doses, node_prefix)
-    return aggregate_profiles(metadata, features, node_ids)
+            f"{int(missing.sum())} well(s) without a value in {perturbations.name!r} (e.g. "
+            f"lines {lines}); fill it or drop those wells", source, column=perturbations.name)
 
 
 def _well_ids(metadata: pd.DataFrame, well_columns: Sequence[str], prefix: str) -> list[str]:

@@ -20,6 +20,7 @@ from rdkit import Chem
 from rdkit.Chem.MolStandardize import rdMolStandardize
 
 from ..chem import inchikey14, mol_from_input
+from ..graph.schema import MOLECULE_PREFIX, molecule_node_id
 from ._common import FileFormatError, PathLike, check_file, read_table, require_columns
 
 __all__ = [
@@ -28,7 +29,6 @@ __all__ = [
     "read_hmslincs_sdf", "read_pertinfo",
 ]
 
-MOLECULE_PREFIX = "mol:"
 INCHIKEY = re.compile(r"^[A-Z]{14}-[A-Z]{10}-[A-Z]$")
 IK14 = re.compile(r"^[A-Z]{14}$")
 BRD = re.compile(r"^(BRD-[A-Z]\d{8})")
@@ -82,17 +82,6 @@ class MatchReport:
         per_id = frame.groupby("id", sort=True)["ok"].any()
         missing = per_id.index[~per_id.to_numpy()]
         return cls(source, int(len(per_id)), int(per_id.sum()), tuple(missing[:10]))
-
-
-def molecule_node_id(ik14: str) -> str:
-    """Graph node id of a molecule: ``mol:`` + InChIKey skeleton.
-
-    Examples
-    --------
-    >>> molecule_node_id("LFQSCWFLJHTTHZ")
-    'mol:LFQSCWFLJHTTHZ'
-    """
-    return MOLECULE_PREFIX + ik14
 
 
 def ik14_from_inchikey(key) -> str | None:

@@ -1,33 +1,19 @@
-"""L1000 gene-expression signatures: GCT text files, GCTX (HDF5) files and CSV matrices.
+"""L1000 gene-expression signatures: one reader for every matrix format, CSV matrices, plates
+stacked, and expression profiles (replicate signatures aggregated by median).
 
-A GCT file is a genes x samples matrix with metadata for both axes. The readers return it the
-way the rest of the package uses profiles: **samples (signatures, wells) as rows, genes as
-columns**, with the GCT's row metadata (probes / genes) in ``row_meta`` and its column metadata
-(samples) in ``col_meta``.
-
-Formats (the CMap conventions):
-
-- ``#1.2``: line 2 ``<n_rows> <n_cols>``, line 3 ``Name Description <sample ids>``, then one
-  line per gene: ``<id> <description> <values>``.
-- ``#1.3``: line 2 ``<n_rows> <n_cols> <n_row_meta> <n_col_meta>``, line 3 ``id <row meta
-  names> <sample ids>``, then ``n_col_meta`` lines ``<name> na ... <values>``, then one line
-  per gene: ``<id> <row meta values> <values>``. Fields are tab-separated.
-- GCTX: HDF5 with ``/0/DATA/0/matrix`` stored samples x genes, ``/0/META/ROW/<field>`` and
-  ``/0/META/COL/<field>`` one dataset per metadata field, ``id`` among them.
-
-CMap writes ``-666`` for a missing metadata value; the readers turn it into NaN.
+GCT / GCTX parsing lives in :mod:`.gct`; its names are importable from here too. Samples
+(signatures, wells) are rows, genes columns, as everywhere in the package.
 """
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..graph.schema import EXPRESSION_PREFIX
 from ._common import (
     AGGREGATE_OPTIONS,
     CONTROLS_OPTIONS,
@@ -35,7 +21,6 @@ from ._common import (
     PathLike,
     Profiles,
     aggregate_profiles,
-    check_file,
     check_option,
     numeric_features,
     profile_node_ids,
@@ -43,336 +28,15 @@ from ._common import (
     require_columns,
     split_controls,
 )
+from .gct import GCTData, metadata_frame, read_gct, read_gctx, symbol_columns
 
 __all__ = [
     "GCTData", "L1000_CONTROL_TYPES", "concat_gct", "expression_profiles", "read_gct",
     "read_gctx", "read_l1000", "read_l1000_csv",
 ]
 
-CMAP_NULL = "-666"
-MISSING_TEXT = {"", "na", "nan", "NA", "NaN", "-666"}
 L1000_CONTROL_TYPES = ("ctl_vehicle", "ctl_untrt", "ctl_vector", "ctl_vehicle.cns",
                        "ctl_untrt.cns", "ctl_vector.cns")
-
-
-@dataclass(frozen=True)
-class GCTData:
-    """An L1000 matrix with its metadata, samples as rows.
-
-    Attributes
-    ----------
-    data : DataFrame
-        Samples x genes (float64). Index: sample ids (the GCT's column ids). Columns: gene
-        symbols when the row metadata has ``pr_gene_symbol`` and symbols were asked for,
-        otherwise the GCT's row ids (probe ids such as ``200814_at``).
-    row_meta : DataFrame
-        One row per gene, in the order of ``data.columns``; index: the GCT's row ids.
-    col_meta : DataFrame
-        One row per sample, in the order of ``data.index``.
-    version : str
-        ``"#1.2"``, ``"#1.3"``, ``"GCTX"`` or ``"CSV"``.
-    """
-
-    data: pd.DataFrame
-    row_meta: pd.DataFrame
-    col_meta: pd.DataFrame
-    version: str = "#1.3"
-
-    def __post_init__(self) -> None:
-        if self.data.shape != (len(self.col_meta), len(self.row_meta)):
-            raise ValueError(
-                f"data has shape {self.data.shape} but there are {len(self.col_meta)} samples "
-                f"in col_meta and {len(self.row_meta)} genes in row_meta")
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        """(n_samples, n_genes)."""
-        return self.data.shape
-
-    def __repr__(self) -> str:
-        return (f"GCTData({self.version}, {self.shape[0]} samples x {self.shape[1]} genes, "
-                f"{self.row_meta.shape[1]} row / {self.col_meta.shape[1]} column metadata "
-                "fields)")
-
-
-def _open_text(path: Path):
-    if path.name.lower().endswith(".gz"):
-        return gzip.open(path, "rt", newline="")
-    return open(path, newline="")
-
-
-def _split(line: str) -> list[str]:
-    return line.rstrip("\r\n").split("\t")
-
-
-def _parse_int(text: str, what: str, source: str, line: int, field: int) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise FileFormatError(f"{what} must be an integer, got {text!r}", source, line,
-                              field) from None
-    if value < 0:
-        raise FileFormatError(f"{what} must be >= 0, got {value}", source, line, field)
-    return value
-
-
-def _values_to_float(rows: list[list[str]], first_line: int, offset: int,
-                     source: str) -> np.ndarray:
-    """Text cells to float64; the first bad cell is reported by line and field number."""
-    if not rows:
-        return np.empty((0, 0))
-    cells = np.array(rows, dtype=object)[:, offset:]
-    missing = np.isin(cells, list(MISSING_TEXT))
-    cells[missing] = "nan"
-    try:
-        return cells.astype(np.float64)
-    except ValueError:
-        for i, row in enumerate(cells):
-            for j, cell in enumerate(row):
-                try:
-                    float(cell)
-                except ValueError:
-                    raise FileFormatError(
-                        f"non-numeric data value {cell!r}", source, first_line + i,
-                        offset + j + 1) from None
-        raise
-
-
-def _metadata_frame(fields: dict[str, list], index: Sequence[str], name: str) -> pd.DataFrame:
-    """Metadata columns: numbers where a whole column is numeric, CMap's -666 as NaN."""
-    frame = pd.DataFrame(index=pd.Index(list(index), name=name))
-    for key, values in fields.items():
-        series = pd.Series(list(values), index=frame.index, dtype=object)
-        if series.map(lambda v: isinstance(v, (bytes, np.bytes_))).any():
-            series = series.map(lambda v: v.decode("utf-8", "replace")
-                                if isinstance(v, (bytes, np.bytes_)) else v)
-        series = series.mask(series.astype(str).str.strip().isin([CMAP_NULL, "-666.0"]))
-        numeric = pd.to_numeric(series, errors="coerce")
-        frame[key] = numeric if numeric.notna().sum() == series.notna().sum() else series
-    return frame
-
-
-def _symbol_columns(row_meta: pd.DataFrame, gene_symbols: bool,
-                    symbol_column: str) -> pd.Index:
-    """Gene symbols as column names when they exist and are unique; probe ids otherwise."""
-    if not gene_symbols or symbol_column not in row_meta.columns:
-        return pd.Index(row_meta.index.astype(str), name="gene")
-    symbols = row_meta[symbol_column].astype(str)
-    missing = row_meta[symbol_column].isna().to_numpy()
-    # a probe without a symbol, or a symbol measured by two probes, keeps its probe id
-    duplicated = symbols.duplicated(keep=False).to_numpy()
-    names = np.where(missing | duplicated, row_meta.index.astype(str), symbols)
-    return pd.Index(names, name="gene")
-
-
-def read_gct(path: PathLike, *, gene_symbols: bool = True,
-             symbol_column: str = "pr_gene_symbol") -> GCTData:
-    """Read a GCT text file (versions #1.2 and #1.3).
-
-    Parameters
-    ----------
-    path : path
-        ``.gct`` file (``.gct.gz`` works too).
-    gene_symbols : bool
-        Name the gene columns by ``symbol_column`` of the row metadata where present and
-        unique; probe ids otherwise.
-    symbol_column : str
-        Row metadata field holding gene symbols.
-
-    Returns
-    -------
-    GCTData
-        ``data`` is samples x genes.
-
-    Raises
-    ------
-    FileFormatError
-        Unknown version line, a dimensions line with the wrong number of fields or
-        non-integers, a header or data line with the wrong number of fields, fewer or more
-        data lines than declared, or a non-numeric value; each names the line.
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> text = "#1.2\\n2\\t2\\nName\\tDescription\\ts1\\ts2\\ng1\\tA\\t1\\t2\\ng2\\tB\\t3\\t4\\n"
-    >>> path = os.path.join(tempfile.mkdtemp(), "tiny.gct")
-    >>> _ = open(path, "w").write(text)
-    >>> read_gct(path).data.loc["s2"].tolist()
-    [2.0, 4.0]
-    """
-    path = check_file(path)
-    source = str(path)
-    with _open_text(path) as fh:
-        lines = fh.read().split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-
-    def line_at(number: int, what: str) -> list[str]:
-        if number > len(lines):
-            raise FileFormatError(f"file ends before the {what} (truncated?)", source, number)
-        return _split(lines[number - 1])
-
-    version = line_at(1, "version line")[0].strip()
-    if version not in ("#1.2", "#1.3"):
-        raise FileFormatError(f"unknown GCT version {version!r}; expected '#1.2' or '#1.3'",
-                              source, 1)
-    dims = [d for d in line_at(2, "dimensions line") if d.strip() != ""]
-    expected_dims = 2 if version == "#1.2" else 4
-    if len(dims) != expected_dims:
-        layout = ("<n_rows> <n_cols>" if version == "#1.2"
-                  else "<n_rows> <n_cols> <n_row_meta> <n_col_meta>")
-        raise FileFormatError(
-            f"dimensions line has {len(dims)} field(s) {dims}; GCT {version} needs "
-            f"{expected_dims}: {layout}", source, 2)
-    names = ("number of rows", "number of columns", "number of row metadata fields",
-             "number of column metadata fields")
-    numbers = [_parse_int(d, n, source, 2, i + 1) for i, (d, n) in enumerate(zip(dims, names))]
-    n_rows, n_cols = numbers[0], numbers[1]
-    n_row_meta, n_col_meta = (numbers[2], numbers[3]) if version == "#1.3" else (1, 0)
-    width = 1 + n_row_meta + n_cols
-
-    header = line_at(3, "header line")
-    if len(header) != width:
-        raise FileFormatError(
-            f"header line has {len(header)} fields, expected {width} (1 id + {n_row_meta} row "
-            f"metadata + {n_cols} sample columns, from the dimensions line)", source, 3)
-    row_meta_names = header[1:1 + n_row_meta]
-    if version == "#1.2":
-        row_meta_names = ["Description"]
-    sample_ids = header[1 + n_row_meta:]
-    if len(set(sample_ids)) != len(sample_ids):
-        dup = pd.Index(sample_ids)[pd.Index(sample_ids).duplicated()][0]
-        raise FileFormatError(f"sample id {dup!r} appears twice in the header", source, 3)
-
-    col_fields: dict[str, list[str]] = {}
-    for k in range(n_col_meta):
-        number = 4 + k
-        fields = line_at(number, f"column metadata line {k + 1} of {n_col_meta}")
-        if len(fields) != width:
-            raise FileFormatError(
-                f"column metadata line has {len(fields)} fields, expected {width}", source,
-                number)
-        col_fields[fields[0]] = fields[1 + n_row_meta:]
-
-    first_data = 4 + n_col_meta
-    body = lines[first_data - 1:]
-    while body and body[-1].strip() == "":
-        body.pop()
-    if len(body) < n_rows:
-        raise FileFormatError(
-            f"truncated: the dimensions line declares {n_rows} data rows, the file has "
-            f"{len(body)}", source, first_data + len(body))
-    if len(body) > n_rows:
-        raise FileFormatError(
-            f"{len(body) - n_rows} more data line(s) than the {n_rows} declared on line 2",
-            source, first_data + n_rows)
-    rows = [_split(line) for line in body]
-    for i, fields in enumerate(rows):
-        if len(fields) != width:
-            raise FileFormatError(f"data line has {len(fields)} fields, expected {width}",
-                                  source, first_data + i)
-    values = _values_to_float(rows, first_data, 1 + n_row_meta, source)
-    row_ids = [fields[0] for fields in rows]
-    row_fields = {name: [fields[1 + j] for fields in rows]
-                  for j, name in enumerate(row_meta_names)}
-    # some CMap files repeat the sample ids as a column metadata field called "id"
-    if col_fields.get("id") == sample_ids:
-        del col_fields["id"]
-    row_meta = _metadata_frame(row_fields, row_ids, "rid")
-    col_meta = _metadata_frame(col_fields, sample_ids, "cid")
-    return _assemble(values.T if values.size else np.empty((n_cols, n_rows)), row_meta,
-                     col_meta, version, gene_symbols, symbol_column)
-
-
-def _assemble(samples_by_genes: np.ndarray, row_meta: pd.DataFrame, col_meta: pd.DataFrame,
-              version: str, gene_symbols: bool, symbol_column: str) -> GCTData:
-    columns = _symbol_columns(row_meta, gene_symbols, symbol_column)
-    data = pd.DataFrame(np.asarray(samples_by_genes, dtype=np.float64),
-                        index=pd.Index(col_meta.index, name="cid"), columns=columns)
-    return GCTData(data, row_meta, col_meta, version)
-
-
-def _import_h5py():
-    try:
-        import h5py
-    except ImportError as exc:
-        raise ImportError(
-            "Reading GCTX (HDF5) files needs h5py, an optional dependency: "
-            "pip install 'infoalign-sklearn[gctx]' (or pip install h5py). "
-            "GCT text files and CSV matrices need no extra package.") from exc
-    return h5py
-
-
-def read_gctx(path: PathLike, *, gene_symbols: bool = True,
-              symbol_column: str = "pr_gene_symbol") -> GCTData:
-    """Read a GCTX (HDF5) file in the CMap layout; needs the optional ``h5py``.
-
-    Parameters
-    ----------
-    path : path
-        ``.gctx`` file with ``/0/DATA/0/matrix`` (samples x genes, as CMap stores it),
-        ``/0/META/ROW/id`` and ``/0/META/COL/id`` plus any other metadata fields.
-    gene_symbols, symbol_column
-        As in :func:`read_gct`.
-
-    Returns
-    -------
-    GCTData
-
-    Raises
-    ------
-    ImportError
-        When h5py is not installed.
-    FileFormatError
-        Not an HDF5 file, a missing group or ``id`` dataset, or a matrix whose shape does not
-        match the metadata.
-
-    Examples
-    --------
-    >>> gct = read_gctx("LJP005_A375_24H_level4_n377x978.gctx")  # doctest: +SKIP
-    >>> gct.data.shape  # doctest: +SKIP
-    (377, 978)
-    """
-    h5py = _import_h5py()
-    path = check_file(path)
-    source = str(path)
-    try:
-        handle = h5py.File(path, "r")
-    except OSError as exc:
-        raise FileFormatError(f"not a readable HDF5 (GCTX) file ({exc})", source) from exc
-    with handle:
-        for node in ("0/DATA/0/matrix", "0/META/ROW/id", "0/META/COL/id"):
-            if node not in handle:
-                raise FileFormatError(
-                    f"missing HDF5 dataset /{node}; a CMap GCTX file has /0/DATA/0/matrix, "
-                    "/0/META/ROW/<fields> and /0/META/COL/<fields>", source)
-        matrix = handle["0/DATA/0/matrix"]
-        row_group, col_group = handle["0/META/ROW"], handle["0/META/COL"]
-        row_fields = {k: row_group[k][()] for k in row_group if k != "id"}
-        col_fields = {k: col_group[k][()] for k in col_group if k != "id"}
-        row_ids = [_text(v) for v in row_group["id"][()]]
-        col_ids = [_text(v) for v in col_group["id"][()]]
-        if matrix.shape != (len(col_ids), len(row_ids)):
-            raise FileFormatError(
-                f"/0/DATA/0/matrix has shape {matrix.shape}, expected (n_samples, n_genes) = "
-                f"({len(col_ids)}, {len(row_ids)}) from /0/META/COL/id and /0/META/ROW/id",
-                source)
-        for group, fields, n in (("ROW", row_fields, len(row_ids)),
-                                 ("COL", col_fields, len(col_ids))):
-            for key, values in fields.items():
-                if np.ndim(values) != 1 or len(values) != n:
-                    raise FileFormatError(
-                        f"/0/META/{group}/{key} has shape {np.shape(values)}, expected ({n},)",
-                        source)
-        values = np.asarray(matrix[()], dtype=np.float64)
-    row_meta = _metadata_frame(row_fields, row_ids, "rid")
-    col_meta = _metadata_frame(col_fields, col_ids, "cid")
-    return _assemble(values, row_meta, col_meta, "GCTX", gene_symbols, symbol_column)
-
-
-def _text(value) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, (bytes, np.bytes_)) else str(
-        value)
 
 
 def read_l1000_csv(matrix: PathLike | pd.DataFrame, col_meta: PathLike | pd.DataFrame | None = None,
@@ -404,7 +68,7 @@ def read_l1000_csv(matrix: PathLike | pd.DataFrame, col_meta: PathLike | pd.Data
     >>> read_l1000_csv(m).data.loc["w2", "TP53"]
     np.float64(-1.0)
     """
-    source = "<DataFrame>" if isinstance(matrix, pd.DataFrame) else str(matrix)
+    source = _table_name(matrix)
     table = read_table(matrix)
     if table.shape[1] < 2:
         raise FileFormatError("expected an id column and at least one gene column", source)
@@ -416,50 +80,59 @@ def read_l1000_csv(matrix: PathLike | pd.DataFrame, col_meta: PathLike | pd.Data
                               hint="The first column holds sample ids, the rest numbers.")
     genes = [str(c) for c in table.columns[1:]]
 
-    if col_meta is None:
-        cmeta = pd.DataFrame(index=pd.Index(ids.tolist(), name="cid"))
-    else:
-        cmeta = _id_indexed(col_meta, "cid")
-        unknown = ids[~ids.isin(cmeta.index)]
-        if len(unknown):
-            raise FileFormatError(
-                f"{len(unknown)} sample id(s) of the matrix are not in the column metadata, "
-                f"e.g. {unknown.iloc[0]!r}", str(col_meta) if not isinstance(
-                    col_meta, pd.DataFrame) else "<DataFrame>")
-        cmeta = cmeta.loc[ids.tolist()]
-    if row_meta is None:
-        rmeta = pd.DataFrame(index=pd.Index(genes, name="rid"))
-    else:
-        rmeta = _id_indexed(row_meta, "rid")
-        if len(rmeta) != len(genes):
-            raise FileFormatError(
-                f"row metadata has {len(rmeta)} genes, the matrix has {len(genes)} columns",
-                str(row_meta) if not isinstance(row_meta, pd.DataFrame) else "<DataFrame>")
-        labels = rmeta.index.astype(str)
-        if symbol_column in rmeta.columns:
-            symbols = rmeta[symbol_column].astype(str)
-            matches = (labels == np.array(genes)) | (symbols.to_numpy() == np.array(genes))
-        else:
-            matches = labels == np.array(genes)
-        if not matches.all():
-            k = int(np.flatnonzero(~matches)[0])
-            raise FileFormatError(
-                f"matrix column {k + 2} is {genes[k]!r} but row metadata row {k + 1} is "
-                f"{labels[k]!r}; row metadata must follow the matrix columns",
-                str(row_meta) if not isinstance(row_meta, pd.DataFrame) else "<DataFrame>")
+    cmeta = _column_metadata(col_meta, ids)
+    rmeta = _row_metadata(row_meta, genes, symbol_column)
     columns = (pd.Index(genes, name="gene") if row_meta is None
                or symbol_column not in rmeta.columns
-               else _symbol_columns(rmeta, gene_symbols, symbol_column))
+               else symbol_columns(rmeta, gene_symbols, symbol_column))
     data = pd.DataFrame(values.to_numpy(), index=pd.Index(ids.tolist(), name="cid"),
                         columns=columns)
     return GCTData(data, rmeta, cmeta, "CSV")
+
+
+def _table_name(table) -> str:
+    return "<DataFrame>" if isinstance(table, pd.DataFrame) else str(table)
+
+
+def _column_metadata(col_meta, ids: pd.Series) -> pd.DataFrame:
+    """Sample metadata in matrix order; every matrix sample must be in it."""
+    if col_meta is None:
+        return pd.DataFrame(index=pd.Index(ids.tolist(), name="cid"))
+    cmeta = _id_indexed(col_meta, "cid")
+    unknown = ids[~ids.isin(cmeta.index)]
+    if len(unknown):
+        raise FileFormatError(
+            f"{len(unknown)} sample id(s) of the matrix are not in the column metadata, "
+            f"e.g. {unknown.iloc[0]!r}", _table_name(col_meta))
+    return cmeta.loc[ids.tolist()]
+
+
+def _row_metadata(row_meta, genes: list, symbol_column: str) -> pd.DataFrame:
+    """Gene metadata; its rows must follow the matrix columns (by id or symbol)."""
+    if row_meta is None:
+        return pd.DataFrame(index=pd.Index(genes, name="rid"))
+    rmeta = _id_indexed(row_meta, "rid")
+    if len(rmeta) != len(genes):
+        raise FileFormatError(
+            f"row metadata has {len(rmeta)} genes, the matrix has {len(genes)} columns",
+            _table_name(row_meta))
+    labels = rmeta.index.astype(str)
+    matches = labels == np.array(genes)
+    if symbol_column in rmeta.columns:
+        matches = matches | (rmeta[symbol_column].astype(str).to_numpy() == np.array(genes))
+    if not matches.all():
+        k = int(np.flatnonzero(~matches)[0])
+        raise FileFormatError(
+            f"matrix column {k + 2} is {genes[k]!r} but row metadata row {k + 1} is "
+            f"{labels[k]!r}; row metadata must follow the matrix columns", _table_name(row_meta))
+    return rmeta
 
 
 def _id_indexed(table, name: str) -> pd.DataFrame:
     frame = read_table(table)
     frame = frame.set_index(frame.columns[0])
     frame.index = pd.Index(frame.index.astype(str), name=name)
-    return _metadata_frame({c: frame[c].tolist() for c in frame.columns}, frame.index, name)
+    return metadata_frame({c: frame[c].tolist() for c in frame.columns}, frame.index, name)
 
 
 def read_l1000(path: PathLike, *, gene_symbols: bool = True,
@@ -515,7 +188,7 @@ def expression_profiles(
     controls: str = "exclude",
     control_column: str = "pert_type",
     control_values: Sequence[str] = L1000_CONTROL_TYPES,
-    node_prefix: str = "ge:",
+    node_prefix: str = EXPRESSION_PREFIX,
 ) -> Profiles:
     """Expression nodes from an L1000 matrix: replicate signatures aggregated by median.
 
@@ -585,12 +258,16 @@ def expression_profiles(
         raise ValueError(
             f"{int(perturbation.isna().sum())} sample(s) without {perturbation_column!r}, e.g. "
             f"{perturbation[perturbation.isna()].index[0]!r}")
-    doses = None
-    if aggregate == "perturbation_dose":
-        doses = pd.to_numeric(meta[dose_column], errors="coerce")
-        bad = doses.isna() & meta[dose_column].notna()
-        if bad.any():
-            raise ValueError(f"non-numeric {dose_column!r} {meta[dose_column][bad].iloc[0]!r} "
-                             f"for sample {meta.index[bad.to_numpy()][0]!r}")
+    doses = _doses(meta, dose_column) if aggregate == "perturbation_dose" else None
     node_ids = profile_node_ids(perturbation, doses, node_prefix)
     return aggregate_profiles(meta, data, node_ids)
+
+
+def _doses(meta: pd.DataFrame, dose_column: str) -> pd.Series:
+    """Numeric doses (CMap's -666 already NaN); a non-numeric dose is an error."""
+    doses = pd.to_numeric(meta[dose_column], errors="coerce")
+    bad = doses.isna() & meta[dose_column].notna()
+    if bad.any():
+        raise ValueError(f"non-numeric {dose_column!r} {meta[dose_column][bad].iloc[0]!r} "
+                         f"for sample {meta.index[bad.to_numpy()][0]!r}")
+    return doses
