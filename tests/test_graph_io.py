@@ -185,3 +185,18 @@ def test_read_infoalign_raw_reports_missing_files(tmp_path):
     (tmp_path / "GE_feature.npz").unlink()
     with pytest.raises(ContextGraphFileError, match="GE_feature.npz"):
         read_infoalign_raw(tmp_path)
+
+
+def test_cli_builds_a_graph_from_the_raw_layout_with_its_options(tmp_path, capsys):
+    from infoalign_sklearn.cli import main
+
+    (tmp_path / "raw").mkdir()
+    write_raw_layout(tmp_path / "raw")
+    code = main(["build-graph", "--raw-dir", str(tmp_path / "raw"), "--sparsity", "0.5",
+                 "--similarity-threshold", "0.3", "--simulated", "--out", str(tmp_path / "g")])
+    assert code == 0, capsys.readouterr().err
+    graph = ContextGraph.load(tmp_path / "g")
+    assert graph.n_nodes == 10 and graph.simulated
+    # the options reach the builder (they were once dropped with --raw-dir)
+    assert graph.metadata["options"]["sparsity"] == 0.5
+    assert graph.metadata["options"]["similarity_threshold"] == 0.3
