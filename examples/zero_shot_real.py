@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold
 
-from infoalign_sklearn._io import atomic_file
+from infoalign_sklearn._utils.io import atomic_file
 from infoalign_sklearn.embedders import ContrastiveEmbedder, InfoAlignEmbedder
 from infoalign_sklearn.graph import EDGE_KINDS, NODE_KINDS, ContextGraph
 from infoalign_sklearn.matching import evaluate_matching, profile_scores

@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.base import clone
 from tqdm.auto import tqdm
 
-from ._parallel import progress_options
+from ._utils.parallel import progress_options
 from .datasets import infer_task
 from .metrics import AUC_THRESHOLDS, per_task_mae, per_task_roc_auc
 

@@ -74,7 +74,7 @@ def fetch_benchmark(name: str, cache_dir=None, *, url: str | None = None) -> Pat
     >>> fetch_benchmark("chembl2k")  # doctest: +SKIP
     PosixPath('/home/me/.cache/infoalign-sklearn/chembl2k/assays.csv.gz')
     """
-    from ._io import atomic_file, file_sha256
+    from ._utils.io import atomic_file, file_sha256
 
     if name not in BENCHMARKS:
         raise ValueError(f"Unknown benchmark {name!r}; choose one of {sorted(BENCHMARKS)}.")

@@ -9,8 +9,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval
 
-from ._parallel import chunked_map
-from .base import MOLECULE_PARAMETER_CONSTRAINTS, molecule_input_tags
+from ._utils.parallel import chunked_map
+from ._utils.validation import MOLECULE_PARAMETER_CONSTRAINTS, molecule_input_tags
 from .chem.fingerprints import morgan_fingerprints
 from .chem.molecules import check_molecule_input, raise_or_mask_invalid
 

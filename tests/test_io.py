@@ -3,7 +3,7 @@ import stat
 
 import pytest
 
-from infoalign_sklearn._io import atomic_directory, atomic_file
+from infoalign_sklearn._utils.io import atomic_directory, atomic_file
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 from rdkit import Chem
 
-from .._parallel import chunked_map
+from .._utils.parallel import chunked_map
 from .molecules import (
     check_errors_option,
     check_molecule_input,

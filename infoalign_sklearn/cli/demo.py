@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .._io import atomic_file
+from .._utils.io import atomic_file
 from ..benchmark import evaluate_representations, format_table, summarize
 from ..embedders import InfoAlignEmbedder
 from ..fingerprints import MorganFingerprint

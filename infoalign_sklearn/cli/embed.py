@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .._io import atomic_file
+from .._utils.io import atomic_file
 from ..readers import table_format
 
 VALID_COLUMN = "infoalign_valid"

@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .._io import atomic_file  # noqa: E402
+from .._utils.io import atomic_file  # noqa: E402
 
 
 def plot_loss_history(history: list[dict], path, title: str = "InfoAlign pretraining") -> Path:

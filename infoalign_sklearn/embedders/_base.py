@@ -32,9 +32,9 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils._param_validation import StrOptions
 from tqdm.auto import tqdm
 
-from .._io import atomic_file
-from .._parallel import progress_options
-from ..base import molecule_input_tags
+from .._utils.io import atomic_file
+from .._utils.parallel import progress_options
+from .._utils.validation import molecule_input_tags
 from ._persistence import GraphReference, PersistenceMixin
 from ._transform import EncodingMixin, resolve_device
 

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from .._io import atomic_file, file_sha256
+from .._utils.io import atomic_file, file_sha256
 
 if TYPE_CHECKING:
     from typing_extensions import Self

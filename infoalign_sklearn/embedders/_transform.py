@@ -15,16 +15,10 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
-from .._parallel import progress_options
+from .._utils.parallel import progress_options
 from ..chem.graphs import packed_graphs_of_chunk
 from ..chem.molecules import check_molecule_input, raise_or_mask_invalid
-
-
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; anything else as torch understands it."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+from ..nn.device import resolve_device
 
 
 def _prefetched(items, chunk: int):

@@ -18,7 +18,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import MOLECULE_PARAMETER_CONSTRAINTS
+from .._utils.validation import MOLECULE_PARAMETER_CONSTRAINTS
 from ..chem.graphs import collate_graphs, featurize_graphs
 from ..nn.contrastive import ContrastiveModel, symmetric_info_nce
 from ._base import OPTIMIZER_CONSTRAINT, FitContext, GraphTrainedEmbedder, array_digest

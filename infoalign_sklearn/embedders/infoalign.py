@@ -21,7 +21,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import MOLECULE_PARAMETER_CONSTRAINTS
+from .._utils.validation import MOLECULE_PARAMETER_CONSTRAINTS
 from ..chem.graphs import collate_graphs, featurize_graphs
 from ..chem.molecules import check_molecule_input
 from ..graph.blocks import Bounds

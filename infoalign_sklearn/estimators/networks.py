@@ -11,24 +11,19 @@ from skorch import NeuralNet
 from skorch.utils import to_tensor
 from torch import nn
 
+from ..nn.device import resolve_device
+from ..nn.mlp import mlp_layers
+
 __all__ = ["MLPModule", "MaskedLossNet", "masked_loss", "quiet", "resolve_device_name"]
 
 
 class MLPModule(nn.Module):
-    """Linear -> [BatchNorm] -> GELU -> Dropout blocks, then a linear output layer."""
+    """The multi-task head: :func:`~infoalign_sklearn.nn.mlp.mlp_layers` as one Sequential."""
 
     def __init__(self, n_features, n_outputs, hidden_size, n_hidden_layers, dropout, batch_norm):
         super().__init__()
-        layers: list[nn.Module] = []
-        width = n_features
-        for _ in range(n_hidden_layers):
-            layers.append(nn.Linear(width, hidden_size))
-            if batch_norm:
-                layers.append(nn.BatchNorm1d(hidden_size))
-            layers += [nn.GELU(), nn.Dropout(dropout)]
-            width = hidden_size
-        layers.append(nn.Linear(width, n_outputs))
-        self.layers = nn.Sequential(*layers)
+        self.layers = nn.Sequential(*mlp_layers(n_features, hidden_size, n_outputs,
+                                                n_hidden_layers, dropout, batch_norm))
 
     def forward(self, X):
         return self.layers(X)
@@ -67,10 +62,8 @@ class MaskedLossNet(NeuralNet):
 
 
 def resolve_device_name(device: str) -> str:
-    """``"auto"`` -> ``"cuda"`` when available, else ``"cpu"``; any other name unchanged."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
+    """The torch device of ``device`` (``"auto"``: CUDA when available) as skorch's string."""
+    return str(resolve_device(device))
 
 
 def quiet(*args, **kwargs) -> None:

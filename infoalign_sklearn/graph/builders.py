@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .._parallel import chunked_map
+from .._utils.parallel import chunked_map
 from .blocks import Bounds, FeatureBlock, minmax_scale
 from .edges import EdgeList, expression_gene_edges, molecule_expression_pairs
 from .schema import GENE_PREFIX, MODALITIES, PROFILE_MODALITIES, FingerprintSpec, gene_node_id

@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .._io import atomic_directory, file_sha256
+from .._utils.io import atomic_directory, file_sha256
 from .._version import __version__
 from .blocks import FeatureBlock
 from .schema import EDGE_KINDS, MODALITIES, NODE_KINDS
