@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -149,16 +150,15 @@ def evaluate_representations(
     jobs = [(split_no, split, rep_name, model_name)
             for split_no, split in enumerate(splits)
             for rep_name in features for model_name in models]
-    common = dict(task=task, names=names, random_state=random_state, max_epochs=max_epochs)
     parallel = parallel_fits is not None and effective_n_jobs(parallel_fits) > 1
+    settings = FitSettings(task, names, random_state, max_epochs, 1 if parallel else n_jobs)
     if parallel:
         results = Parallel(n_jobs=parallel_fits, return_as="generator")(
-            delayed(_score_fit)(features[rep], y, split, split_no, rep, model, n_jobs=1, **common)
+            delayed(_score_fit)(features[rep], y, split, split_no, (rep, model), settings)
             for split_no, split, rep, model in jobs
         )
     else:
-        results = (_score_fit(features[rep], y, split, split_no, rep, model, n_jobs=n_jobs,
-                              **common)
+        results = (_score_fit(features[rep], y, split, split_no, (rep, model), settings)
                    for split_no, split, rep, model in jobs)
     bar_opts = progress_options(verbose, desc)
     bar = tqdm(total=len(jobs), **bar_opts) if bar_opts is not None else None
@@ -184,9 +184,23 @@ def evaluate_representations(
                                        "value", "seconds"])
 
 
-def _score_fit(X, y, split, split_no: int, rep_name: str, model_name: str, *, task: str,
-               names: list, random_state: int, max_epochs: int, n_jobs) -> tuple[list, float]:
-    """Fit one model on one representation and split; its rows (one per task) and seconds."""
+@dataclass(frozen=True)
+class FitSettings:
+    """What every fit of one :func:`evaluate_representations` call shares."""
+
+    task: str
+    names: list
+    random_state: int
+    max_epochs: int
+    n_jobs: int | None
+
+
+def _score_fit(X, y, split, split_no: int, what: tuple[str, str],
+               settings: FitSettings) -> tuple[list, float]:
+    """Fit one model (``what``: representation and model names) on one split; its rows (one
+    per task) and seconds."""
+    rep_name, model_name = what
+    task, names = settings.task, settings.names
     train, valid, test = split if len(split) == 3 else (split[0], None, split[1])
     X = np.asarray(X, dtype=np.float32)
     ok = ~np.isnan(X).any(axis=1)
@@ -199,8 +213,8 @@ def _score_fit(X, y, split, split_no: int, rep_name: str, model_name: str, *, ta
         mean, std = X[tr].mean(axis=0), X[tr].std(axis=0)
         X = (X - mean) / np.where(std > 0, std, 1.0)
     model = make_model(model_name, task, binary_features=binary,
-                       random_state=random_state + split_no, n_jobs=n_jobs,
-                       max_epochs=max_epochs, n_features=X.shape[1])
+                       random_state=settings.random_state + split_no, n_jobs=settings.n_jobs,
+                       max_epochs=settings.max_epochs, n_features=X.shape[1])
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # one-class tasks in a fold: NaN scores, reported
