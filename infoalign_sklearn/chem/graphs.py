@@ -21,6 +21,7 @@ from .molecules import (
     check_molecule_input,
     mol_from_input,
     raise_or_mask_invalid,
+    smiles_text,
 )
 
 if TYPE_CHECKING:
@@ -314,11 +315,11 @@ def _mol_from_plain_smiles(smiles: str) -> Chem.Mol | None:
     minus that one; without ``[`` there is no hydrogen atom to remove either, so sanitising is
     all that is left. The others go through ``mol_from_input``.
     """
-    text = smiles.strip()
-    if _STEREO_MARKS.intersection(text) or " " in text or "\t" in text:
-        return mol_from_input(text)
-    if not text:
+    text = smiles_text(smiles)
+    if text is None:
         return None
+    if _STEREO_MARKS.intersection(text):
+        return mol_from_input(text)
     mol = Chem.MolFromSmiles(text, sanitize=False)
     if mol is None:
         return None

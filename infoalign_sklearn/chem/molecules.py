@@ -7,6 +7,7 @@ parsing, which may happen in worker processes). Parsing itself is :func:`mol_fro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -33,7 +34,8 @@ class InvalidMoleculeError(ValueError):
     def __init__(self, indices: Sequence[int], values: Sequence[object], max_shown: int = 20):
         self.indices = list(indices)
         self.values = list(values)
-        shown = ", ".join(f"[{i}] {v!r}" for i, v in zip(self.indices[:max_shown], self.values))
+        shown = ", ".join(f"[{i}] {'missing' if v is None else repr(v)}"
+                          for i, v in zip(self.indices[:max_shown], self.values))
         more = len(self.indices) - max_shown
         tail = f", ... and {more} more" if more > 0 else ""
         super().__init__(
@@ -43,22 +45,50 @@ class InvalidMoleculeError(ValueError):
 
 
 def check_errors_option(errors: str) -> None:
-    if errors not in ERRORS_OPTIONS:
+    """Refuse anything but ``"raise"`` and ``"nan"`` (a typo must not turn strict lenient)."""
+    if not isinstance(errors, str) or errors not in ERRORS_OPTIONS:
         raise ValueError(f"errors must be one of {ERRORS_OPTIONS}, got {errors!r}")
+
+
+_INNER_SPACE = re.compile(r"\s")
+
+
+def is_missing(value) -> bool:
+    """True for None, NaN, ``pd.NA`` and ``pd.NaT``: an empty cell, not a molecule."""
+    if value is None:
+        return True
+    if isinstance(value, (str, bytes, Chem.Mol)):
+        return False
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # array-likes: not a missing scalar
+        return False
+
+
+def smiles_text(smiles: str) -> str | None:
+    """The SMILES to parse: surrounding whitespace removed; None when nothing is left or when
+    whitespace remains inside (RDKit would read what follows it as a name and parse a
+    truncated molecule: ``"C C O"`` as methane)."""
+    text = smiles.strip()
+    if not text or _INNER_SPACE.search(text):
+        return None
+    return text
 
 
 def check_molecule_input(X) -> list:
     """Validate the shape and types of molecule input and return it as a list.
 
     Accepts a list / tuple / 1-D array / pandas Series of SMILES strings or RDKit ``Mol``
-    objects, or a DataFrame / 2-D array with exactly one column.
+    objects, or a DataFrame / 2-D array with exactly one column. Missing entries (``None``,
+    NaN, ``pd.NA``: empty cells) come back as ``None``: invalid molecules like any other, named
+    by the error of ``errors="raise"`` or NaN rows with ``errors="nan"``.
 
     Raises
     ------
     ValueError
-        For empty input, several columns, ``None`` / missing entries.
+        For empty input or several columns.
     TypeError
-        For entries that are neither ``str`` nor ``Mol``, and for a bare string.
+        For entries that are neither ``str`` nor ``Mol`` (nor missing), and for a bare string.
     """
     if X is None:
         raise ValueError("Expected a list of SMILES strings or RDKit molecules, got None.")
@@ -90,13 +120,9 @@ def check_molecule_input(X) -> list:
             items = list(X)
     if len(items) == 0:
         raise ValueError("Expected at least one molecule, got empty input.")
-    missing = [i for i, v in enumerate(items) if v is None or (isinstance(v, float) and v != v)]
-    if missing:
-        raise ValueError(
-            f"{len(missing)} missing molecule(s) (None/NaN) at index {missing[:20]}"
-            f"{' ...' if len(missing) > 20 else ''}."
-        )
-    wrong = [(i, type(v).__name__) for i, v in enumerate(items) if not isinstance(v, (str, Chem.Mol))]
+    items = [None if is_missing(v) else v for v in items]
+    wrong = [(i, type(v).__name__) for i, v in enumerate(items)
+             if v is not None and not isinstance(v, (str, Chem.Mol))]
     if wrong:
         shown = ", ".join(f"[{i}] {t}" for i, t in wrong[:20])
         raise TypeError(
@@ -107,11 +133,17 @@ def check_molecule_input(X) -> list:
 
 
 def mol_from_input(item) -> Chem.Mol | None:
-    """Parse one input (SMILES or ``Mol``) into a sanitised ``Mol``; ``None`` when invalid."""
+    """Parse one input (SMILES or ``Mol``) into a sanitised ``Mol``; ``None`` when invalid.
+
+    SMILES lose surrounding whitespace; whitespace inside makes them invalid
+    (:func:`smiles_text`). Missing values (``None``) are invalid.
+    """
+    if item is None:
+        return None
     if isinstance(item, Chem.Mol):
         return item if item.GetNumAtoms() > 0 else None
-    item = item.strip()
-    if not item:
+    item = smiles_text(item)
+    if item is None:
         return None
     mol = Chem.MolFromSmiles(item)
     if mol is None or mol.GetNumAtoms() == 0:
@@ -125,6 +157,7 @@ def raise_or_mask_invalid(items: Sequence[object], valid: np.ndarray, errors: st
     Returns the boolean validity mask; raises :class:`InvalidMoleculeError` naming every invalid
     input when ``errors="raise"``.
     """
+    check_errors_option(errors)
     valid = np.asarray(valid, dtype=bool)
     if errors == "raise" and not valid.all():
         bad = np.flatnonzero(~valid)

@@ -1,0 +1,111 @@
+"""Bad molecule input gets one clear answer on every path (issue 14, items 6-8).
+
+- Whitespace inside a SMILES makes it invalid (RDKit would read what follows as a name and
+  return a truncated molecule); surrounding whitespace is removed.
+- Missing values (None, NaN, pd.NA, empty cells) are invalid molecules like any other: one
+  error naming them with ``errors="raise"``, NaN rows in place with ``errors="nan"``.
+- ``errors`` is checked wherever it is applied, so a typo never turns strict mode lenient.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from infoalign_sklearn import (
+    InfoAlignEmbedder,
+    InvalidMoleculeError,
+    MorganFingerprint,
+    make_synthetic_context,
+    scaffold_groups,
+)
+from infoalign_sklearn.chem import featurize_graphs, morgan_fingerprints, parse_molecules
+
+INNER_WHITESPACE = ["C C O", "CC\nO", "c1ccccc1 O", "CC\tO", "CC\rO", "C\u00a0CO"]
+MISSING = [None, np.nan, float("nan"), pd.NA, "", "   "]
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    context = make_synthetic_context(n_molecules=40, random_state=0)
+    return InfoAlignEmbedder(context.graph, latent_dim=8, hidden_dim=8, num_layers=2,
+                             max_epochs=1, batch_size=16, random_state=0).fit()
+
+
+def _paths(embedder):
+    """name -> f(X, errors) -> (n, d) array with NaN rows where invalid."""
+    def graphs(X, errors):
+        _, valid = featurize_graphs(X, errors=errors)
+        return np.where(valid[:, None], 0.0, np.nan)
+
+    return {
+        "MorganFingerprint": lambda X, e: MorganFingerprint(n_bits=64, errors=e).transform(X),
+        "InfoAlignEmbedder": lambda X, e: embedder.set_params(errors=e).transform(X),
+        "featurize_graphs": graphs,
+        "parse_molecules": lambda X, e: np.where(parse_molecules(X, errors=e)[1][:, None],
+                                                 0.0, np.nan),
+    }
+
+
+PATHS = ["MorganFingerprint", "InfoAlignEmbedder", "featurize_graphs", "parse_molecules"]
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("bad", INNER_WHITESPACE + MISSING, ids=repr)
+def test_bad_entry_is_named_or_a_nan_row(embedder, path, bad):
+    run = _paths(embedder)[path]
+    X = ["CCO", bad, "c1ccccc1O"]
+    with pytest.raises(InvalidMoleculeError) as info:
+        run(X, "raise")
+    assert info.value.indices == [1]
+    out = run(X, "nan")
+    assert out.shape[0] == 3
+    assert np.isnan(out[1]).all() and not np.isnan(out[[0, 2]]).any()
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_surrounding_whitespace_is_removed(embedder, path):
+    run = _paths(embedder)[path]
+    padded = run([" CCO", "c1ccccc1O\n", "\tCC(=O)O  "], "raise")
+    plain = run(["CCO", "c1ccccc1O", "CC(=O)O"], "raise")
+    np.testing.assert_array_equal(padded, plain)
+
+
+def test_missing_values_in_a_pandas_column(embedder):
+    column = pd.Series(["CCO", None, np.nan, pd.NA, "c1ccccc1O"], dtype=object)
+    Z = embedder.set_params(errors="nan").transform(column)
+    assert np.isnan(Z[1:4]).all() and not np.isnan(Z[[0, 4]]).any()
+    with pytest.raises(InvalidMoleculeError, match=r"\[1\] missing"):
+        embedder.set_params(errors="raise").transform(column)
+    with pytest.raises(InvalidMoleculeError) as info:
+        scaffold_groups(column)
+    assert info.value.indices == [1, 2, 3]
+
+
+@pytest.mark.parametrize("typo", ["Raise", "NaN", "ignore", None, 1])
+def test_errors_typo_is_refused_after_fitting(embedder, typo):
+    with pytest.raises(ValueError, match="errors must be one of"):
+        embedder.set_params(errors=typo).transform(["CCO", "xx"])
+    embedder.set_params(errors="raise")
+    with pytest.raises(ValueError, match="errors"):
+        MorganFingerprint().fit(["CCO"]).set_params(errors=typo).transform(["xx"])
+
+
+def test_errors_typo_through_from_pretrained(embedder, tmp_path):
+    embedder.set_params(errors="raise").save_pretrained(tmp_path / "m")
+    loaded = InfoAlignEmbedder.from_pretrained(tmp_path / "m", errors="Raise")
+    with pytest.raises(ValueError, match="errors must be one of"):
+        loaded.transform(["CCO", "xx"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet="CNOc1()=# \t\n[]@+-", max_size=12))
+def test_fuzzed_smiles_agree_across_paths_and_never_truncate(text):
+    """Any text: the fingerprint and graph paths agree on validity, and a text with inner
+    whitespace is never valid (no truncated molecule)."""
+    fp = morgan_fingerprints([text], n_bits=32)
+    _, valid = featurize_graphs([text], errors="nan")
+    assert bool(valid[0]) == (not np.isnan(fp[0]).any())
+    if any(ch.isspace() for ch in text.strip()):
+        assert not valid[0]
