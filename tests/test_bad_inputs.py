@@ -109,3 +109,70 @@ def test_fuzzed_smiles_agree_across_paths_and_never_truncate(text):
     assert bool(valid[0]) == (not np.isnan(fp[0]).any())
     if any(ch.isspace() for ch in text.strip()):
         assert not valid[0]
+
+
+# ---------------------------------------------------------------- files and devices (items 1, 4,
+# 13, 14, 16)
+CUDA = pytest.importorskip("torch").cuda.is_available()
+
+
+def test_pretraining_refuses_batches_of_one_molecule(embedder):
+    from sklearn.base import clone
+
+    with pytest.raises(ValueError, match="at least 2 molecules per step"):
+        clone(embedder).set_params(batch_size=1).fit()
+    assert embedder.set_params(batch_size=1).transform(["CCO"]).shape == (1, 8)
+    embedder.set_params(batch_size=16)
+
+
+@pytest.mark.skipif(CUDA, reason="checks the fallback of a machine without CUDA")
+def test_model_saved_for_cuda_transforms_on_the_cpu(embedder, tmp_path):
+    embedder.set_params(device="cuda", errors="raise").save_pretrained(tmp_path / "m")
+    embedder.set_params(device="auto")
+    loaded = InfoAlignEmbedder.from_pretrained(tmp_path / "m")
+    assert loaded.device == "cuda"
+    with pytest.warns(UserWarning, match="CUDA is not available"):
+        Z = loaded.transform(["CCO"])
+    np.testing.assert_array_equal(Z, embedder.transform(["CCO"]))
+
+
+def _cli(argv, capsys):
+    from infoalign_sklearn.cli import main
+
+    code = main(argv)
+    return code, capsys.readouterr().err
+
+
+def test_embed_refuses_to_write_over_its_input(embedder, tmp_path, capsys):
+    embedder.set_params(errors="raise").save_pretrained(tmp_path / "m")
+    table = tmp_path / "in.csv"
+    table.write_text("smiles,id\nCCO,007\n")
+    (tmp_path / "link.csv").symlink_to(table)
+    for out in (table, tmp_path / "link.csv"):
+        code, err = _cli(["embed", str(tmp_path / "m"), str(table), "--out", str(out),
+                          "--overwrite"], capsys)
+        assert code == 2 and "is the input file" in err
+    assert table.read_text() == "smiles,id\nCCO,007\n"
+
+
+def test_pretrain_refuses_a_saved_model_and_a_file_as_out(tmp_path, capsys):
+    graph = tmp_path / "g"
+    make_synthetic_context(n_molecules=40, random_state=0).graph.save(graph)
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    code, err = _cli(["pretrain", str(graph), "--out", str(model)], capsys)
+    assert code == 2 and "already holds a saved model" in err and "--overwrite" in err
+    (tmp_path / "file").write_text("x")
+    code, err = _cli(["pretrain", str(graph), "--out", str(tmp_path / "file")], capsys)
+    assert code == 2 and "is a file" in err
+    code, err = _cli(["pretrain", str(graph), "--out", str(tmp_path / "m2"), "--batch-size", "1",
+                      "--epochs", "1"], capsys)
+    assert code == 2 and "at least 2 molecules" in err
+
+
+@pytest.mark.parametrize("device", ["gpu", "cuda:x"] + ([] if CUDA else ["cuda"]))
+def test_cli_refuses_an_unusable_device_before_any_work(tmp_path, capsys, device):
+    code, err = _cli(["pretrain", str(tmp_path), "--out", str(tmp_path / "m"), "--device",
+                      device], capsys)
+    assert code == 2 and "--device" in err and "Traceback" not in err

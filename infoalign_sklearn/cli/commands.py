@@ -45,6 +45,37 @@ def check_output_file(value: str, suffixes: dict[str, str], overwrite: bool) -> 
     return out
 
 
+def check_device(value: str) -> None:
+    """Refuse, before any work, a device this machine does not have or torch does not know."""
+    import torch
+
+    try:
+        device = torch.device(value) if value != "auto" else None
+    except (RuntimeError, ValueError) as exc:
+        raise UserError(f"--device {value!r} is not a device torch knows ({exc})",
+                        "use auto, cpu, cuda or cuda:N") from None
+    if device is not None and device.type == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"--device {value} but CUDA is not available on this machine",
+                        "use --device auto (the GPU when there is one) or --device cpu")
+
+
+def check_model_dir(out: Path, resume: bool, overwrite: bool) -> None:
+    """``pretrain --out``: a directory; a saved model in it is replaced only when asked."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file", "give a directory for the model")
+    saved = [name for name in ("config.json", "weights.pt") if (out / name).exists()]
+    if saved and not (resume or overwrite):
+        raise UserError(f"{out} already holds a saved model ({', '.join(saved)})",
+                        "pass --overwrite to replace it, or choose another --out")
+
+
+def check_not_input(out: Path, source: Path) -> None:
+    """Refuse an output that is the input itself (the same file, also through links)."""
+    if out.exists() and out.resolve().samefile(source.resolve()):
+        raise UserError(f"--out {out} is the input file {source}",
+                        "write to another file; the input is read while the output is written")
+
+
 # ------------------------------------------------------------------ build-graph
 def cmd_build_graph(args) -> int:
     import pandas as pd
@@ -97,12 +128,14 @@ def cmd_pretrain(args) -> int:
     from .plots import plot_loss_history
 
     out = Path(args.out)
+    check_device(args.device)
     checkpoint_dir = out / "checkpoints"
     if (checkpoint_dir / CHECKPOINT_NAME).exists() and not args.resume:
         raise UserError(
             f"{checkpoint_dir} holds a checkpoint of an earlier run",
             "pass --resume to continue it, or choose another --out",
         )
+    check_model_dir(out, args.resume, args.overwrite)
     embedder = InfoAlignEmbedder(
         existing_path(args.graph), walk_length=args.walk_length, beta=args.beta,
         latent_dim=args.latent_dim, hidden_dim=args.latent_dim, num_layers=args.num_layers,
@@ -126,7 +159,9 @@ def cmd_embed(args) -> int:
 
     model = existing_path(args.model)
     source = existing_path(args.input)
-    check_output_file(args.out, EMBED_OUTPUT_SUFFIXES, args.overwrite)
+    out = check_output_file(args.out, EMBED_OUTPUT_SUFFIXES, args.overwrite)
+    check_not_input(out, source)
+    check_device(args.device)
     embedder = InfoAlignEmbedder.from_pretrained(model, device=args.device, n_jobs=args.n_jobs,
                                                  errors="nan")
     n_rows, n_invalid = embed_table(embedder, source, args.out, smiles_column=args.smiles_column,

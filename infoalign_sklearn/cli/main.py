@@ -145,6 +145,8 @@ def _add_pretrain(add) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue from the checkpoint in --out (e.g. with a larger --epochs); "
                         "without it an --out holding a checkpoint is refused")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a model already saved in --out (otherwise refused)")
     p.set_defaults(func=cmd_pretrain)
 
 

@@ -138,6 +138,11 @@ class GraphTrainedEmbedder(PersistenceMixin, EncodingMixin, ClassNamePrefixFeatu
         self
         """
         self._validate_params()
+        if self.batch_size < 2:
+            raise ValueError(
+                f"batch_size={self.batch_size}: pretraining needs at least 2 molecules per step "
+                "(batch normalisation); transform takes any batch_size."
+            )
         graph = self._resolve_graph()
         seed = self._base_seed()
         device = resolve_device(self.device)
