@@ -176,3 +176,47 @@ def test_cli_refuses_an_unusable_device_before_any_work(tmp_path, capsys, device
     code, err = _cli(["pretrain", str(tmp_path), "--out", str(tmp_path / "m"), "--device",
                       device], capsys)
     assert code == 2 and "--device" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_embed_carries_text_columns_through_unchanged(embedder, tmp_path, capsys, suffix):
+    embedder.set_params(errors="raise", batch_size=16).save_pretrained(tmp_path / "m")
+    text = ("smiles,id,flag,note\n"
+            ",007,TRUE,NA\n"            # empty SMILES first: a text column starts empty
+            "CCO,010,False,None\n"
+            "C C O,0.50,true,\n"
+            "c1ccccc1O,1e3,FALSE,text later\n")
+    (tmp_path / "in.csv").write_text(text)
+    out = tmp_path / f"out.{suffix}"
+    code, err = _cli(["embed", str(tmp_path / "m"), str(tmp_path / "in.csv"), "--out", str(out),
+                      "--chunk-size", "2"], capsys)
+    assert code == 0, err
+    if suffix == "csv":
+        result = pd.read_csv(out, dtype=str, keep_default_na=False)
+    else:
+        result = pd.read_parquet(out)
+    assert result["id"].tolist() == ["007", "010", "0.50", "1e3"]
+    assert result["flag"].tolist() == ["TRUE", "False", "true", "FALSE"]
+    assert result["note"].tolist() == ["NA", "None", "", "text later"]
+    valid = result["infoalign_valid"].astype(str).str.lower().tolist()
+    assert valid == ["false", "true", "false", "true"]  # empty and "C C O" are invalid
+
+
+def test_demo_out_that_is_a_file_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "f").write_text("x")
+    code, err = _cli(["demo", "--quick", "--out", str(tmp_path / "f")], capsys)
+    assert code == 2 and "is a file" in err and "--overwrite" not in err
+
+
+@pytest.mark.parametrize("options, text", [
+    (dict(fingerprint_bits=0), "n_bits must be >= 1"),
+    (dict(fingerprint_bits=-1), "n_bits must be >= 1"),
+    (dict(fingerprint_radius=-1), "radius must be >= 0"),
+    (dict(fingerprint_bits=2.5), "n_bits must be an int"),
+])
+def test_bad_fingerprint_options_of_the_builder_are_clear(options, text):
+    from infoalign_sklearn import ContextGraph
+
+    molecules = pd.DataFrame({"id": ["mol:1", "mol:2"], "smiles": ["CCO", "CCN"]})
+    with pytest.raises((ValueError, TypeError), match=text):
+        ContextGraph.from_tables(molecules, similarity_modalities=(), **options)

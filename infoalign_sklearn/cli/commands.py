@@ -195,5 +195,8 @@ def cmd_evaluate(args) -> int:
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UserError(f"--out {args.out} is a file", "give a folder for the demo's outputs")
+
     run_demo(args.out, quick=args.quick, seed=args.seed)
     return 0

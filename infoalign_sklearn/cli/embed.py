@@ -28,7 +28,10 @@ def read_chunks(path: Path, chunk_size: int):
         for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_size):
             yield batch.to_pandas()
         return
-    yield from pd.read_csv(path, sep=sep, chunksize=chunk_size)
+    # text in, text out: every cell is read as the string it is ("007" stays "007", "NA" and
+    # "TRUE" stay as written, empty stays empty), which also gives every chunk the same schema
+    yield from pd.read_csv(path, sep=sep, chunksize=chunk_size, dtype=str,
+                           keep_default_na=False, na_filter=False)
 
 
 def count_rows(path: Path) -> int | None:
@@ -46,7 +49,9 @@ def embed_table(embedder, source, out, *, smiles_column: str = "smiles", chunk_s
 
     Output = the input columns, a boolean ``infoalign_valid`` column and one column per
     representation dimension (empty where the SMILES is invalid). Written atomically as parquet
-    or CSV by the extension of ``out``. Returns (rows, invalid rows).
+    or CSV by the extension of ``out``. Columns of a text input are carried through as the text
+    they hold (string columns in parquet output); parquet input keeps its types. Returns
+    (rows, invalid rows).
     """
     source, out = Path(source), Path(out)
     if out.suffix.lower() not in EMBED_OUTPUT_SUFFIXES:
