@@ -220,3 +220,39 @@ def test_bad_fingerprint_options_of_the_builder_are_clear(options, text):
     molecules = pd.DataFrame({"id": ["mol:1", "mol:2"], "smiles": ["CCO", "CCN"]})
     with pytest.raises((ValueError, TypeError), match=text):
         ContextGraph.from_tables(molecules, similarity_modalities=(), **options)
+
+
+def test_mol_objects_give_what_their_smiles_gives(embedder):
+    from rdkit import Chem
+
+    smiles = ["c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "C[C@H](N)C(=O)O"]
+    with_h = [Chem.AddHs(Chem.MolFromSmiles(s)) for s in smiles]
+    kekule = []
+    for s in smiles:
+        mol = Chem.MolFromSmiles(s)
+        Chem.Kekulize(mol, clearAromaticFlags=True)
+        kekule.append(mol)
+    unsanitised = [Chem.MolFromSmiles(s, sanitize=False) for s in smiles]
+    embedder.set_params(errors="raise")
+    reference = embedder.transform(smiles)
+    for mols in (with_h, kekule, unsanitised):
+        # the same atoms in the same order; bonds may be listed in another order, which
+        # changes only the float32 rounding of the message sums
+        np.testing.assert_allclose(embedder.transform(mols), reference, rtol=1e-5,
+                                   atol=1e-5 * np.abs(reference).max())
+        np.testing.assert_array_equal(MorganFingerprint(n_bits=64).transform(mols),
+                                      MorganFingerprint(n_bits=64).transform(smiles))
+
+
+def test_unreadable_mols_follow_the_errors_policy(embedder):
+    from rdkit import Chem
+
+    broken = Chem.MolFromSmiles("c1cccc1", sanitize=False)  # cannot be kekulised
+    query = Chem.MolFromSmarts("[#6]~[#7,#8]")
+    X = ["CCO", broken, query]
+    with pytest.raises(InvalidMoleculeError) as info:
+        embedder.set_params(errors="raise").transform(X)
+    assert 1 in info.value.indices
+    out = embedder.set_params(errors="nan").transform(X)
+    assert out.shape == (3, 8) and np.isnan(out[1]).all() and not np.isnan(out[0]).any()
+    embedder.set_params(errors="raise")

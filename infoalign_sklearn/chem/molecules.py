@@ -136,12 +136,13 @@ def mol_from_input(item) -> Chem.Mol | None:
     """Parse one input (SMILES or ``Mol``) into a sanitised ``Mol``; ``None`` when invalid.
 
     SMILES lose surrounding whitespace; whitespace inside makes them invalid
-    (:func:`smiles_text`). Missing values (``None``) are invalid.
+    (:func:`smiles_text`). Missing values (``None``) are invalid. ``Mol`` objects are
+    sanitised and lose explicit hydrogen atoms, so a Mol gives what its SMILES gives.
     """
     if item is None:
         return None
     if isinstance(item, Chem.Mol):
-        return item if item.GetNumAtoms() > 0 else None
+        return _normal_mol(item)
     item = smiles_text(item)
     if item is None:
         return None
@@ -149,6 +150,20 @@ def mol_from_input(item) -> Chem.Mol | None:
     if mol is None or mol.GetNumAtoms() == 0:
         return None
     return mol
+
+
+def _normal_mol(item: Chem.Mol) -> Chem.Mol | None:
+    """A copy of ``item`` in the form ``MolFromSmiles`` gives: sanitised (aromaticity of a
+    Kekulé form perceived again) and without explicit hydrogen atoms (``AddHs``), atom order
+    kept; None when RDKit cannot sanitise it (it then counts as an invalid molecule)."""
+    mol = Chem.Mol(item)
+    try:
+        Chem.SanitizeMol(mol)
+        if any(atom.GetAtomicNum() == 1 for atom in mol.GetAtoms()):
+            mol = Chem.RemoveHs(mol)
+    except Exception:  # RDKit raises several kinds for unsanitisable / query molecules
+        return None
+    return mol if mol.GetNumAtoms() > 0 else None
 
 
 def raise_or_mask_invalid(items: Sequence[object], valid: np.ndarray, errors: str) -> np.ndarray:
@@ -166,7 +181,12 @@ def raise_or_mask_invalid(items: Sequence[object], valid: np.ndarray, errors: st
 
 
 def _display(item) -> str:
-    return Chem.MolToSmiles(item) if isinstance(item, Chem.Mol) else item
+    if not isinstance(item, Chem.Mol):
+        return item
+    try:
+        return Chem.MolToSmiles(item)
+    except Exception:  # a Mol RDKit cannot write: say what it is
+        return f"<RDKit Mol with {item.GetNumAtoms()} atoms>"
 
 
 def parse_molecules(X, errors: str = "raise") -> tuple[list[Chem.Mol | None], np.ndarray]:
