@@ -99,7 +99,8 @@ def test_errors_typo_through_from_pretrained(embedder, tmp_path):
         loaded.transform(["CCO", "xx"])
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(alphabet="CNOc1()=# \t\n[]@+-", max_size=12))
 def test_fuzzed_smiles_agree_across_paths_and_never_truncate(text):
     """Any text: the fingerprint and graph paths agree on validity, and a text with inner
