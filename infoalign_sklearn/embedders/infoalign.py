@@ -370,4 +370,4 @@ def _fingerprint_targets(graph, items) -> np.ndarray:
     block = graph.feature_block("fingerprint")
     if block.binary:
         return raw
-    return Bounds(block.lower, block.upper).scale(raw)
+    return block.bounds.scale(raw)
