@@ -56,7 +56,9 @@ def per_task_roc_auc(y_true, y_score) -> np.ndarray:
         0 / 1 labels, NaN where not measured.
     y_score : array-like of shape (n_samples,), (n_samples, 2) or (n_samples, n_tasks)
         Scores or positive-class probabilities; with 1-D ``y_true`` a (n, 2) ``predict_proba``
-        output is accepted and its second column used. NaN scores on measured rows are an error.
+        output is accepted and its second column used. NaN scores on measured rows are an
+        error, except for a task scored NaN throughout (an estimator that had no label to learn
+        it from), which cannot be scored.
 
     Returns
     -------
@@ -79,6 +81,8 @@ def per_task_roc_auc(y_true, y_score) -> np.ndarray:
         if np.unique(labels).size < 2:
             continue
         scores = y_score[measured, task]
+        if np.isnan(y_score[:, task]).all():
+            continue  # a model with no label to learn this task from predicts NaN throughout
         if np.isnan(scores).any():
             raise ValueError(f"Task {task}: NaN scores on measured rows.")
         aucs[task] = roc_auc_score(labels, scores)
@@ -155,6 +159,9 @@ def share_of_tasks_above(
 def per_task_mae(y_true, y_pred) -> np.ndarray:
     """Mean absolute error of each task on its measured rows; NaN for tasks with none.
 
+    A task predicted NaN throughout (an estimator that had no label to learn it from) cannot be
+    scored either: NaN.
+
     Parameters
     ----------
     y_true : array-like of shape (n_samples,) or (n_samples, n_tasks)
@@ -172,7 +179,8 @@ def per_task_mae(y_true, y_pred) -> np.ndarray:
     [0.25, 1.0]
     """
     y_true, y_pred = _as_task_matrices(y_true, y_pred, positive_column=False)
-    measured = ~np.isnan(y_true)
+    # a task predicted NaN throughout had no label to learn from: it cannot be scored
+    measured = ~np.isnan(y_true) & ~np.isnan(y_pred).all(axis=0)
     if np.isnan(y_pred[measured]).any():
         raise ValueError("NaN predictions on measured rows.")
     errors = np.where(measured, np.abs(np.where(measured, y_true, 0.0) - y_pred), 0.0)

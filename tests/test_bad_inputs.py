@@ -257,3 +257,187 @@ def test_unreadable_mols_follow_the_errors_policy(embedder):
     out = embedder.set_params(errors="nan").transform(X)
     assert out.shape == (3, 8) and np.isnan(out[1]).all() and not np.isnan(out[0]).any()
     embedder.set_params(errors="raise")
+
+
+# ------------------------------------------------------ whole-directory saves (items 3 and 5)
+def _save_graph_repeatedly(args):
+    path, seed, times = args
+    graph = make_synthetic_context(n_molecules=12, random_state=seed).graph
+    for _ in range(times):
+        graph.save(path, overwrite=True)
+    return graph.content_hash
+
+
+def test_concurrent_graph_saves_leave_one_whole_graph_and_no_copies(tmp_path):
+    import multiprocessing
+
+    from infoalign_sklearn.graph import ContextGraph
+
+    path = tmp_path / "g"
+    make_synthetic_context(n_molecules=12, random_state=9).graph.save(path)
+    jobs = [(path, seed, 6) for seed in range(4)]
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        hashes = pool.map(_save_graph_repeatedly, jobs)  # any raw OSError would surface here
+    assert ContextGraph.load(path).content_hash in hashes
+    assert [p.name for p in tmp_path.iterdir()] == ["g"]  # no hidden .g.*.old / .tmp copies
+
+
+def _save_model_repeatedly(args):
+    embedder, path, times = args
+    for _ in range(times):
+        embedder.save_pretrained(path)
+
+
+def test_concurrent_model_saves_leave_a_loadable_model(embedder, tmp_path):
+    import multiprocessing
+
+    from sklearn.base import clone
+
+    path = tmp_path / "m"
+    embedder.set_params(errors="raise")
+    other = clone(embedder).set_params(random_state=1).fit()  # other weights, same shapes
+    jobs = [(model, path, 8) for model in (embedder, other, embedder, other)]
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        pool.map(_save_model_repeatedly, jobs)
+    loaded = InfoAlignEmbedder.from_pretrained(path)  # weights and config of one save
+    Z = loaded.transform(["CCO"])
+    assert any(np.array_equal(Z, m.transform(["CCO"])) for m in (embedder, other))
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]
+
+
+def test_a_crash_while_saving_a_model_keeps_the_previous_one(embedder, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    path = tmp_path / "m"
+    embedder.set_params(errors="raise").save_pretrained(path)
+    (path / "checkpoints").mkdir()
+    (path / "checkpoints" / "checkpoint.pt").write_bytes(b"ckpt")
+    (path / "notes.txt").write_text("mine")
+    before = {p.name: p.read_bytes() for p in path.iterdir() if p.is_file()}
+    real = Path.write_text
+
+    def crash(self, *args, **kwargs):
+        if self.name == "config.json":
+            raise KeyboardInterrupt  # as if the process died between the two files
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", crash)
+    with pytest.raises(KeyboardInterrupt):
+        embedder.set_params(errors="nan").save_pretrained(path)
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in path.iterdir() if p.is_file()} == before
+    assert InfoAlignEmbedder.from_pretrained(path).errors == "raise"
+    embedder.set_params(errors="nan").save_pretrained(path)  # a finished save keeps the others
+    assert (path / "checkpoints" / "checkpoint.pt").read_bytes() == b"ckpt"
+    assert (path / "notes.txt").read_text() == "mine"
+    assert InfoAlignEmbedder.from_pretrained(path).errors == "nan"
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]
+
+
+# --------------------------------------- resume, reloads and interrupts (items 8, 14 and 17)
+def test_resume_with_fewer_epochs_than_done_is_refused(embedder, tmp_path):
+    from sklearn.base import clone
+
+    model = clone(embedder).set_params(max_epochs=2, checkpoint_dir=tmp_path / "ck").fit()
+    assert model.n_epochs_ == 2
+    with pytest.raises(ValueError, match="has 2 epochs done, more than max_epochs=1"):
+        clone(model).set_params(max_epochs=1).fit()
+    assert clone(model).fit().n_epochs_ == 2  # the same length resumes to the end at once
+
+
+def test_from_pretrained_forgets_the_checkpoint_folder(embedder, tmp_path):
+    from sklearn.base import clone
+
+    model = clone(embedder).set_params(checkpoint_dir=tmp_path / "ck", errors="raise").fit()
+    model.save_pretrained(tmp_path / "m")
+    assert InfoAlignEmbedder.from_pretrained(tmp_path / "m").checkpoint_dir is None
+    again = InfoAlignEmbedder.from_pretrained(tmp_path / "m", checkpoint_dir=tmp_path / "ck")
+    assert again.checkpoint_dir == tmp_path / "ck"
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c["params"].update(errors="Raise"), "errors"),
+    (lambda c: c["params"].update(batch_size=0), "batch_size"),
+])
+def test_invalid_parameters_in_a_saved_config_are_refused(embedder, tmp_path, edit, message):
+    import json
+
+    embedder.set_params(errors="raise").save_pretrained(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    edit(config)
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=f"config.json is invalid: .*{message}"):
+        InfoAlignEmbedder.from_pretrained(tmp_path / "m")
+
+
+def test_config_that_is_not_utf8_is_a_clear_error(embedder, tmp_path):
+    embedder.set_params(errors="raise").save_pretrained(tmp_path / "m")
+    (tmp_path / "m" / "config.json").write_bytes(b'{"format": "\xff\xfe"}')
+    with pytest.raises(ValueError, match="not UTF-8 text"):
+        InfoAlignEmbedder.from_pretrained(tmp_path / "m")
+
+
+def test_ctrl_c_while_a_checkpoint_is_written_exits_130(tmp_path, capsys, monkeypatch):
+    import infoalign_sklearn.embedders._base as base
+
+    def interrupted(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:  # what torch.save's zip writer turns it into
+            raise RuntimeError("[enforce fail at inline_container.cc] unexpected pos") from None
+
+    graph = tmp_path / "g"
+    make_synthetic_context(n_molecules=40, random_state=0).graph.save(graph)
+    monkeypatch.setattr(base, "_save_checkpoint", interrupted)
+    code, err = _cli(["pretrain", str(graph), "--out", str(tmp_path / "m"), "--epochs", "1",
+                      "--latent-dim", "8", "--num-layers", "2"], capsys)
+    assert code == 130 and "interrupted" in err
+
+
+# ------------------------------------------------- tasks without labels: one policy (item 9)
+def _multi_task_estimators():
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    from infoalign_sklearn import MultiTaskMLPClassifier, MultiTaskMLPRegressor, PerTaskEstimator
+
+    mlp = {"hidden_size": 8, "max_epochs": 3, "random_state": 0}
+    return {
+        "MultiTaskMLPClassifier": (MultiTaskMLPClassifier(**mlp), "predict_proba", True),
+        "MultiTaskMLPRegressor": (MultiTaskMLPRegressor(**mlp), "predict", False),
+        "PerTaskEstimator(classifier)": (PerTaskEstimator(LogisticRegression()), "predict_proba",
+                                         True),
+        "PerTaskEstimator(regressor)": (PerTaskEstimator(Ridge()), "predict", False),
+    }
+
+
+@pytest.mark.parametrize("name", list(_multi_task_estimators()))
+def test_a_task_without_labels_warns_and_predicts_nan(name):
+    estimator, method, classifier = _multi_task_estimators()[name]
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 5))
+    y = np.column_stack([X[:, 0] > 0.5, X[:, 1] > 0.5, X[:, 2] > 0.5]).astype(float)
+    if not classifier:
+        y = X[:, :3] * 2.0
+    y[:, 1] = np.nan
+    with pytest.warns(UserWarning, match=r"1 task\(s\) of 3 have no measured label .*index 1"):
+        estimator.fit(X, y)
+    out = getattr(estimator, method)(X)
+    assert out.shape == (40, 3)
+    assert np.isnan(out[:, 1]).all() and np.isfinite(out[:, [0, 2]]).all()
+    assert np.isnan(estimator.predict(X)[:, 1]).all()
+    with pytest.raises(ValueError, match="no measured label: every entry is NaN"):
+        estimator.fit(X, np.full((40, 3), np.nan))
+
+
+def test_a_task_predicted_nan_throughout_is_not_scored():
+    from infoalign_sklearn.metrics import per_task_mae, per_task_roc_auc
+
+    y = np.array([[0, 1.0], [1, 0], [0, 1], [1, 0]])
+    scores = np.array([[0.1, np.nan], [0.9, np.nan], [0.2, np.nan], [0.8, np.nan]])
+    np.testing.assert_array_equal(per_task_roc_auc(y, scores), [1.0, np.nan])
+    np.testing.assert_allclose(per_task_mae(y, scores), [0.15, np.nan])
+    scores[0, 1] = 0.5  # NaN on some measured rows only is still an error
+    with pytest.raises(ValueError, match="NaN"):
+        per_task_roc_auc(y, scores)
+    with pytest.raises(ValueError, match="NaN"):
+        per_task_mae(y, scores)

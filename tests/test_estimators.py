@@ -244,7 +244,8 @@ def test_per_task_one_class_task_gets_constant_and_warning(fingerprints, multi_y
     with pytest.warns(UserWarning) as record:
         model.set_params(n_jobs=None).fit(fingerprints, y)
     assert [str(w.message).split(";")[0] for w in record] == [
-        "Task 1 has only one class (1.0) in its measured labels", "Task 2 has no measured labels"
+        "PerTaskEstimator: 1 task(s) of 3 have no measured label in y (column index 2)",
+        "Task 1 has only one class (1.0) in its measured labels",
     ]
     assert np.isnan(model.predict_proba(fingerprints)[:, 2]).all()
 

@@ -233,13 +233,36 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         return _report(exc, exc.hint, args.debug)
     except (FileNotFoundError, FileExistsError, KeyError, ValueError, TypeError) as exc:
+        if _interrupted(exc):
+            return _report_interrupt()
         return _report(exc, _hint_for(exc), args.debug)
     except KeyboardInterrupt:
-        print("interrupted; `infoalign pretrain ... --resume` continues from the last checkpoint",
-              file=sys.stderr)
-        return 130
+        return _report_interrupt()
+    except Exception as exc:
+        # Ctrl-C inside a library's C++ code (torch.save writing a checkpoint) can come back
+        # as the library's own error, chained to the KeyboardInterrupt
+        if _interrupted(exc):
+            return _report_interrupt()
+        raise
     finally:
         warnings.showwarning = shown
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether a KeyboardInterrupt is among the causes of ``exc``."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _report_interrupt() -> int:
+    print("interrupted; `infoalign pretrain ... --resume` continues from the last checkpoint",
+          file=sys.stderr)
+    return 130
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

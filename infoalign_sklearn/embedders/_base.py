@@ -169,6 +169,15 @@ class GraphTrainedEmbedder(PersistenceMixin, EncodingMixin, ClassNamePrefixFeatu
         checkpoint = self._checkpoint_path()
         if checkpoint is not None and checkpoint.exists():
             start_epoch, history, ctx.seed = _load_checkpoint(checkpoint, signature, ctx)
+            if start_epoch > self.max_epochs:
+                raise ValueError(
+                    f"The checkpoint in {checkpoint.parent} has {start_epoch} epochs done, more "
+                    f"than max_epochs={self.max_epochs}; ask for at least {start_epoch} epochs "
+                    "to continue it, or choose another checkpoint_dir to start afresh."
+                )
+            if self.verbose:
+                tqdm.write(f"resuming from {checkpoint} after epoch {start_epoch} of "
+                           f"{self.max_epochs}")
         n_batches = self._n_batches(len(ctx.data.mol_graphs))
         bar_opts = progress_options(self.verbose, self._progress_desc)
         bar = None

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from .._utils.io import atomic_file, file_sha256
+from .._utils.io import atomic_directory, file_sha256
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -94,9 +94,12 @@ def _read_config(directory: Path, name: str, expected: str) -> dict:
     if missing:
         raise FileNotFoundError(f"{directory} is not a saved {name}: missing {missing}")
     try:
-        config = json.loads(config_path.read_text())
+        config = json.loads(config_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ValueError(f"{config_path} is not valid JSON: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{config_path} is not UTF-8 text (byte {exc.start}); it is not the "
+                         f"config.json of a saved {name}") from None
     if not isinstance(config, dict):
         raise ValueError(f"{config_path} is not the config of a saved {name}.")
     found = config.get("format")
@@ -213,10 +216,11 @@ class PersistenceMixin:
         ``weights.pt`` holds the module's weights as CPU tensors; ``config.json`` the
         parameters (without the graph), the fitted attributes needed to embed molecules and
         profiles, the graph's path and content hash, the format (``"infoalign-sklearn/"`` and
-        the class name, and a version) and the SHA-256 of ``weights.pt``. Each file is replaced
-        atomically, weights first; as the config carries the weights' checksum, a crash between
-        the two leaves a directory that refuses to load rather than one that loads mismatched
-        parts. Other files in the directory are left alone.
+        the class name, and a version) and the SHA-256 of ``weights.pt``. The directory is
+        replaced as a whole: both files are written into a new directory beside it, which is
+        swapped in under a lock, so a crash leaves the previous model loadable and concurrent
+        saves to one directory leave one of them, whole (the last to finish). Other entries of
+        an existing directory (``checkpoints/``, notes) are carried into the new one.
 
         Parameters
         ----------
@@ -230,21 +234,22 @@ class PersistenceMixin:
         """
         check_is_fitted(self, "module_")
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+        if directory.exists() and not directory.is_dir():
+            raise NotADirectoryError(f"{directory} is a file; save_pretrained writes a directory")
         state = {k: v.detach().cpu() for k, v in self.module_.state_dict().items()}
         buffer = io.BytesIO()
         torch.save(state, buffer)
         payload = buffer.getvalue()
-        with atomic_file(directory / "weights.pt") as fh:
-            fh.write(payload)
         config = {
             "format": self._pretrained_format(),
             "format_version": PRETRAINED_FORMAT_VERSION,
             "weights_sha256": hashlib.sha256(payload).hexdigest(),
             **self._config(),
         }
-        with atomic_file(directory / "config.json", "w") as fh:
-            fh.write(json.dumps(config, indent=2, default=_json_default))
+        text = json.dumps(config, indent=2, default=_json_default)
+        with atomic_directory(directory.absolute(), keep_others=True) as tmp:
+            (tmp / "weights.pt").write_bytes(payload)
+            (tmp / "config.json").write_text(text, encoding="utf-8")
         return directory
 
     @classmethod
@@ -262,8 +267,10 @@ class PersistenceMixin:
             A directory written by ``save_pretrained`` of this class.
         **overrides
             Constructor parameters to use instead of the saved ones, such as ``device``,
-            ``batch_size``, ``n_jobs``, ``errors`` or ``context_graph``. Parameters that shape
-            the network (``latent_dim``, ``hidden_dim``, ...) must stay as saved.
+            ``batch_size``, ``n_jobs``, ``errors``, ``context_graph`` or ``checkpoint_dir``
+            (not restored from the save: a refit resumes only from a folder you name).
+            Parameters that shape the network (``latent_dim``, ``hidden_dim``, ...) must stay
+            as saved. Every parameter is validated as ``fit`` would.
 
         Returns
         -------
@@ -286,12 +293,21 @@ class PersistenceMixin:
         state_dict = torch.load(weights_path, map_location="cpu", weights_only=True)
         try:
             ref = config["graph_reference"]
-            params = {**cls._params_from_config(config["params"]), **overrides}
+            # a checkpoint folder of the training run is not carried over: a later fit would
+            # silently resume from whatever is there now (pass checkpoint_dir= to resume)
+            params = {**cls._params_from_config(config["params"]), "checkpoint_dir": None,
+                      **overrides}
             params.setdefault("context_graph", GraphReference.from_config(ref))
             embedder = cls(**params)
             embedder._restore(config, state_dict)
         except KeyError as exc:
             raise ValueError(f"{config_path} lacks the entry {exc} of a saved {name}.") from exc
+        try:
+            embedder._validate_params()
+        except (ValueError, TypeError) as exc:
+            source = "the overrides" if set(overrides) else str(config_path)
+            raise ValueError(f"{name}.from_pretrained({str(directory)!r}): a parameter in "
+                             f"{source} is invalid: {exc}") from None
         if embedder.graph_reference_.simulated:
             warnings.warn(
                 f"{directory} holds a {name} pretrained on a SIMULATED context graph: its "

@@ -19,6 +19,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array
 from torch import nn
 
+from ._targets import unlabelled_tasks
 from .mlp_base import MLP_PARAMETERS_DOC, BaseMultiTaskMLP
 from .scoring import masked_accuracy, masked_r2
 
@@ -89,7 +90,9 @@ class MultiTaskMLPClassifier(ClassifierMixin, BaseMultiTaskMLP):
             )
         if fitting:
             self._multiclass = False
-            self._y_dtype = y.dtype if y.dtype.kind in "biu" else np.dtype(np.float64)
+            self.unlabelled_tasks_ = unlabelled_tasks(y, type(self).__name__, stacklevel=4)
+            self._y_dtype = (y.dtype if y.dtype.kind in "biu" and not self.unlabelled_tasks_.any()
+                             else np.dtype(np.float64))
             self.classes_ = [np.array([0, 1])] * y.shape[1]
         elif y.shape[1] != len(self.classes_):
             raise ValueError(f"y has {y.shape[1]} tasks, expected {len(self.classes_)}.")
@@ -132,7 +135,7 @@ class MultiTaskMLPClassifier(ClassifierMixin, BaseMultiTaskMLP):
         """
         logits = self._forward(X)
         if self._multi_task:
-            return expit(logits)
+            return _nan_where_unlabelled(self, expit(logits))
         if self._multiclass:
             return softmax(logits, axis=1)
         positive = expit(logits[:, 0])
@@ -142,7 +145,8 @@ class MultiTaskMLPClassifier(ClassifierMixin, BaseMultiTaskMLP):
         """Labels: per task ``proba >= 0.5`` (multi-task), else the most probable class."""
         proba = self.predict_proba(X)
         if self._multi_task:
-            return (proba >= 0.5).astype(self._y_dtype)
+            labels = (proba >= 0.5).astype(self._y_dtype)
+            return _nan_where_unlabelled(self, labels)
         return self.classes_[np.argmax(proba, axis=1)]
 
     def score(self, X, y, sample_weight=None) -> float:
@@ -224,11 +228,11 @@ class MultiTaskMLPRegressor(RegressorMixin, BaseMultiTaskMLP):
             self._multi_task = y.ndim == 2
         y2 = y.reshape(y.shape[0], -1)
         if fitting:
-            measured = ~np.isnan(y2)
-            if not measured.any(axis=0).all():
-                raise ValueError("Every task needs at least one measured value.")
-            self.target_mean_ = np.nanmean(y2, axis=0)
-            scale = np.nanstd(y2, axis=0)
+            self.unlabelled_tasks_ = unlabelled_tasks(y2, type(self).__name__, stacklevel=4)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # NaN mean of an empty task
+                self.target_mean_ = np.nanmean(y2, axis=0)
+                scale = np.nanstd(y2, axis=0)
             self.target_scale_ = np.where(scale > 0, scale, 1.0)
         elif y2.shape[1] != self.target_mean_.size:
             raise ValueError(f"y has {y2.shape[1]} tasks, expected {self.target_mean_.size}.")
@@ -244,3 +248,13 @@ class MultiTaskMLPRegressor(RegressorMixin, BaseMultiTaskMLP):
         if sample_weight is not None:
             raise ValueError("sample_weight is not supported.")
         return masked_r2(y, self.predict(X))
+
+
+def _nan_where_unlabelled(estimator, values: np.ndarray) -> np.ndarray:
+    """``values`` with NaN in the columns of tasks that had no label to learn from."""
+    empty = getattr(estimator, "unlabelled_tasks_", None)  # absent in models pickled before
+    if empty is None or not empty.any():
+        return values
+    values = values.astype(np.float64, copy=True)
+    values[:, empty] = np.nan
+    return values

@@ -22,6 +22,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
+from ._targets import unlabelled_tasks
 from .scoring import masked_accuracy, masked_r2
 
 __all__ = ["PerTaskEstimator"]
@@ -36,8 +37,6 @@ def _check_targets(y: np.ndarray, multi_task: bool, classifier: bool) -> np.ndar
     else:
         y = check_array(y, dtype=None, ensure_2d=False, ensure_all_finite="allow-nan",
                         input_name="y")[:, None]
-    if pd.isna(y).all():
-        raise ValueError("y holds no measured label: every entry is NaN.")
     return y
 
 
@@ -56,9 +55,7 @@ def _measured_columns(y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
 def _constant_or_none(y, classifier: bool, task_name: str):
     """(handled, model) for a task that cannot be fitted normally, warning in the caller's
     process (warnings raised in joblib workers would be lost)."""
-    if y.size == 0:
-        warnings.warn(f"{task_name} has no measured labels; it predicts NaN.", UserWarning,
-                      stacklevel=3)
+    if y.size == 0:  # warned about by unlabelled_tasks, with the others
         return True, None
     if classifier and np.unique(y).size < 2:
         warnings.warn(
@@ -152,6 +149,7 @@ class PerTaskEstimator(MetaEstimatorMixin, BaseEstimator):
         self._y_dtype = y.dtype if y.dtype.kind in "biu" else np.dtype(np.float64)
         y = _check_targets(y, self._multi_task, classifier)
         check_consistent_length(X, y)
+        self.unlabelled_tasks_ = unlabelled_tasks(y, type(self).__name__)
         columns = _measured_columns(y)
         special = [
             _constant_or_none(labels, classifier, f"Task {t}")

@@ -99,15 +99,19 @@ def save_graph(graph, path, overwrite: bool = False) -> str:
     ['arrays.npz', 'manifest.json', 'nodes.parquet']
     """
     target = Path(path).absolute()
-    if target.exists():
-        if not overwrite:
-            raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
-        if not (target.is_dir() and (target / MANIFEST).is_file()):
-            raise FileExistsError(
-                f"{target} exists and is not a saved ContextGraph; refusing to replace it"
-            )
+
+    def may_replace(target: Path) -> None:
+        if target.exists():
+            if not overwrite:
+                raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+            if not (target.is_dir() and (target / MANIFEST).is_file()):
+                raise FileExistsError(
+                    f"{target} exists and is not a saved ContextGraph; refusing to replace it"
+                )
+
+    may_replace(target)  # fail before the work; checked again under the lock, before the swap
     # the manifest is written last: a directory without it is never loadable
-    with atomic_directory(target) as tmp:
+    with atomic_directory(target, check=may_replace) as tmp:
         _write_payload(graph, tmp)
         _write_manifest(graph, tmp)
     return str(target)
