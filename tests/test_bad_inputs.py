@@ -94,9 +94,8 @@ def test_errors_typo_is_refused_after_fitting(embedder, typo):
 
 def test_errors_typo_through_from_pretrained(embedder, tmp_path):
     embedder.set_params(errors="raise").save_pretrained(tmp_path / "m")
-    loaded = InfoAlignEmbedder.from_pretrained(tmp_path / "m", errors="Raise")
-    with pytest.raises(ValueError, match="errors must be one of"):
-        loaded.transform(["CCO", "xx"])
+    with pytest.raises(ValueError, match="overrides is invalid: The 'errors' parameter"):
+        InfoAlignEmbedder.from_pretrained(tmp_path / "m", errors="Raise")
 
 
 @settings(max_examples=60, deadline=None, derandomize=True, database=None,
@@ -441,3 +440,94 @@ def test_a_task_predicted_nan_throughout_is_not_scored():
         per_task_roc_auc(y, scores)
     with pytest.raises(ValueError, match="NaN"):
         per_task_mae(y, scores)
+
+
+# --------------------------------------------------- one rule for node ids (item 11)
+def _id_tables(profile_index, link_target):
+    molecules = pd.DataFrame({"id": ["mol:A ", "mol:B"], "smiles": ["CCO", "CCCO"]})
+    morphology = pd.DataFrame({"f1": [1.0, 2.0], "f2": [2.0, 5.0]}, index=profile_index)
+    links = pd.DataFrame({"source": ["mol:A", " mol:B"], "target": link_target,
+                          "kind": ["perturbation"] * 2})
+    return molecules, {"morphology": morphology}, links
+
+
+def test_ids_that_differ_only_by_surrounding_whitespace_are_one_node():
+    from infoalign_sklearn.graph import ContextGraph
+
+    molecules, profiles, links = _id_tables(["cp:1 ", " cp:2"], ["cp:1", "cp:2 "])
+    g = ContextGraph.from_tables(molecules, profiles, links=links)
+    assert {"cp:1", "cp:2", "mol:A", "mol:B"} <= set(g.node_ids.tolist())
+    assert (g.node_index(["cp:1 ", "\tmol:A"]) >= 0).all()
+    ids = g.node_ids
+    pairs = {frozenset((ids[s], ids[t])) for s, t in g.edges()[["source", "target"]].values}
+    assert frozenset(("mol:A", "cp:1")) in pairs and frozenset(("mol:B", "cp:2")) in pairs
+    molecules, profiles, links = _id_tables(["cp:1", "cp:1 "], ["cp:1", "cp:1"])
+    with pytest.raises(ValueError, match="duplicate ids"):
+        ContextGraph.from_tables(molecules, profiles, links=links)
+
+
+# ------------------------------------------- unordered X, edited bounds, infinities (item 12)
+@pytest.mark.parametrize("X", [{"CCO", "CCN"}, frozenset({"CCO"}), {"CCO": 1, "CCN": 2},
+                               {"a": "CCO"}.keys(), {"a": "CCO"}.values()], ids=repr)
+@pytest.mark.parametrize("path", PATHS)
+def test_unordered_containers_are_refused(embedder, path, X):
+    with pytest.raises(TypeError, match="ordered list-like"):
+        _paths(embedder)[path](X, "nan")
+
+
+def test_edited_feature_bounds_are_refused_at_load(embedder, tmp_path):
+    import json
+
+    embedder.set_params(errors="raise").save_pretrained(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    modality = next(iter(config["feature_bounds"]))
+    config["feature_bounds"][modality]["lower"] = [0.0]
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=rf"feature_bounds\['{modality}'\]\['lower'\] must hold"):
+        InfoAlignEmbedder.from_pretrained(tmp_path / "m")
+
+
+def test_infinite_profile_values_are_refused_as_in_the_builder():
+    from infoalign_sklearn import ContrastiveEmbedder
+
+    context = make_synthetic_context(n_molecules=40, random_state=0)
+    model = ContrastiveEmbedder(context.graph, modalities=("morphology",), latent_dim=4,
+                                hidden_dim=8, num_layers=2, max_epochs=1, random_state=0).fit()
+    profiles = context.true_profiles(["CCO", "CCN"], "morphology")
+    assert np.isfinite(model.embed_profiles(profiles)).all()
+    profiles = np.array(profiles, dtype=float)
+    profiles[1, 2] = np.inf
+    with pytest.raises(ValueError, match="infinite value.*row 1"):
+        model.embed_profiles(profiles)
+
+
+# ------------------------------------------- parquet input keeps its schema (items 2 and 15)
+@pytest.mark.parametrize("suffix", ["parquet", "csv"])
+def test_parquet_input_keeps_its_types_when_early_chunks_are_empty(embedder, tmp_path, capsys,
+                                                                   suffix):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    embedder.set_params(errors="raise").save_pretrained(tmp_path / "m")
+    table = pa.table({
+        "smiles": [None, "CCN", "CCC", "CO", "C C O", "C"],
+        "note": [None, None, "a", "b", None, "c"],
+        "n": pa.array([None, None, 1, 2, 3, 4], pa.int64()),
+        "flag": pa.array([None, None, True, False, None, True], pa.bool_()),
+        "when": pa.array([None, None, 1, 2, 3, 4], pa.timestamp("s")),
+    })
+    pq.write_table(table, tmp_path / "in.parquet")
+    out = tmp_path / f"out.{suffix}"
+    code, err = _cli(["embed", str(tmp_path / "m"), str(tmp_path / "in.parquet"), "--out",
+                      str(out), "--chunk-size", "2"], capsys)
+    assert code == 0, err
+    if suffix == "parquet":
+        result, table = pq.read_table(out), pq.read_table(tmp_path / "in.parquet")
+        for name in table.column_names:
+            assert result.schema.field(name).type == table.schema.field(name).type
+            assert result[name].to_pylist() == table[name].to_pylist()
+        assert result["infoalign_valid"].to_pylist() == [False, True, True, True, False, True]
+    else:
+        result = pd.read_csv(out, dtype=str, keep_default_na=False)
+        assert result["n"].tolist() == ["", "", "1", "2", "3", "4"]  # not 1.0, 2.0
+        assert result["flag"].tolist() == ["", "", "True", "False", "", "True"]

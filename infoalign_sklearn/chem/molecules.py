@@ -88,7 +88,8 @@ def check_molecule_input(X) -> list:
     ValueError
         For empty input or several columns.
     TypeError
-        For entries that are neither ``str`` nor ``Mol`` (nor missing), and for a bare string.
+        For entries that are neither ``str`` nor ``Mol`` (nor missing), for a bare string, and
+        for unordered containers (sets, dicts, dict views).
     """
     if X is None:
         raise ValueError("Expected a list of SMILES strings or RDKit molecules, got None.")
@@ -96,6 +97,12 @@ def check_molecule_input(X) -> list:
         raise TypeError(
             "Expected a list-like of SMILES or molecules, got a single "
             f"{type(X).__name__}; wrap it in a list: [{X!r}]."
+        )
+    if isinstance(X, (set, frozenset, dict)) or type(X).__name__ in ("dict_keys", "dict_values"):
+        raise TypeError(
+            f"Expected an ordered list-like of SMILES or molecules, got a {type(X).__name__}: "
+            "its order is not the order of the output rows. Pass a list (e.g. sorted(X) or "
+            "list(d.values()))."
         )
     if isinstance(X, pd.DataFrame):
         if X.shape[1] != 1:

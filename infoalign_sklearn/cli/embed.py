@@ -25,8 +25,10 @@ def read_chunks(path: Path, chunk_size: int):
     if sep is None:
         import pyarrow.parquet as pq
 
+        # arrow-backed columns keep the file's types in every chunk: an integer column with
+        # nulls stays integer (not 1.0), a column empty in the first chunk keeps its type
         for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_size):
-            yield batch.to_pandas()
+            yield batch.to_pandas(types_mapper=pd.ArrowDtype)
         return
     # text in, text out: every cell is read as the string it is ("007" stays "007", "NA" and
     # "TRUE" stay as written, empty stays empty), which also gives every chunk the same schema
@@ -58,17 +60,24 @@ def embed_table(embedder, source, out, *, smiles_column: str = "smiles", chunk_s
         raise ValueError(f"--out must end in .parquet or .csv, got {out.name}")
     bar = tqdm(total=count_rows(source), desc="embedding", unit="mol") if verbose else None
     n_rows = n_invalid = 0
+    source_schema = None
+    if table_format(source) is None:
+        import pyarrow.parquet as pq
+
+        source_schema = pq.ParquetFile(source).schema_arrow
     with atomic_file(out, "wb") as fh:
-        writer = ChunkWriter(fh, csv=out.suffix.lower() == ".csv")
-        for frame in read_chunks(source, chunk_size):
-            result = embed_frame(embedder, frame, smiles_column=smiles_column, prefix=prefix,
-                                 source_name=source.name)
-            writer.write(result)
-            n_rows += len(frame)
-            n_invalid += int((~result[VALID_COLUMN]).sum())
-            if bar is not None:
-                bar.update(len(frame))
-        writer.close()
+        writer = ChunkWriter(fh, csv=out.suffix.lower() == ".csv", source_schema=source_schema)
+        try:
+            for frame in read_chunks(source, chunk_size):
+                result = embed_frame(embedder, frame, smiles_column=smiles_column,
+                                     prefix=prefix, source_name=source.name)
+                writer.write(result)
+                n_rows += len(frame)
+                n_invalid += int((~result[VALID_COLUMN]).sum())
+                if bar is not None:
+                    bar.update(len(frame))
+        finally:
+            writer.close()
     if bar is not None:
         bar.close()
     return n_rows, n_invalid
@@ -102,10 +111,15 @@ def embed_frame(embedder, frame: pd.DataFrame, *, smiles_column: str = "smiles",
 
 
 class ChunkWriter:
-    """Appends DataFrames of one schema to an open binary file, as CSV or parquet."""
+    """Appends DataFrames of one schema to an open binary file, as CSV or parquet.
 
-    def __init__(self, fh, csv: bool):
+    The parquet schema is fixed by the first chunk, with the types of ``source_schema`` (the
+    input file's arrow schema) for the columns it has, so every later chunk is cast to it.
+    """
+
+    def __init__(self, fh, csv: bool, source_schema=None):
         self.fh, self.csv = fh, csv
+        self.source_schema = source_schema
         self._parquet = None
         self._written = 0
 
@@ -118,7 +132,12 @@ class ChunkWriter:
 
             table = pa.Table.from_pandas(frame, preserve_index=False)
             if self._parquet is None:
-                self._parquet = pq.ParquetWriter(self.fh, table.schema)
+                schema = table.schema.remove_metadata()
+                if self.source_schema is not None:
+                    known = set(self.source_schema.names)
+                    schema = pa.schema([self.source_schema.field(f.name) if f.name in known
+                                        else f for f in schema])
+                self._parquet = pq.ParquetWriter(self.fh, schema)
             self._parquet.write_table(table.cast(self._parquet.schema))
         self._written += 1
 

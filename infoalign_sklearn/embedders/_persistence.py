@@ -200,7 +200,7 @@ class PersistenceMixin:
         """
         self.modalities_ = tuple(config["modalities"])
         self.feature_bounds_ = {
-            m: _bounds_from_config(b) for m, b in config["feature_bounds"].items()
+            m: _bounds_from_config(b, m) for m, b in config["feature_bounds"].items()
         }
         self.graph_reference_ = GraphReference.from_config(config["graph_reference"])
         self.loss_history_ = list(config["loss_history"])
@@ -302,6 +302,8 @@ class PersistenceMixin:
             embedder._restore(config, state_dict)
         except KeyError as exc:
             raise ValueError(f"{config_path} lacks the entry {exc} of a saved {name}.") from exc
+        except ValueError as exc:
+            raise ValueError(f"{config_path} is not a valid saved {name}: {exc}") from None
         try:
             embedder._validate_params()
         except (ValueError, TypeError) as exc:
@@ -322,8 +324,12 @@ def _bounds_config(bounds: dict) -> dict:
     return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in bounds.items()}
 
 
-def _bounds_from_config(bounds: dict) -> dict:
-    """The inverse of :func:`_bounds_config`: every entry but columns / binary is a float32 array."""
+def _bounds_from_config(bounds: dict, modality: str = "profiles") -> dict:
+    """The inverse of :func:`_bounds_config`: every entry but columns / binary is a float32 array.
+
+    The arrays must be finite and have one entry per column (an edited config that does not
+    is refused here rather than broadcast silently when profiles are scaled or decoded).
+    """
     out = {}
     for key, value in bounds.items():
         if key == "columns":
@@ -332,6 +338,12 @@ def _bounds_from_config(bounds: dict) -> dict:
             out[key] = bool(value)
         else:
             out[key] = np.asarray(value, dtype=np.float32)
+    n = len(out.get("columns", ()))
+    for key in ("lower", "upper"):
+        array = out.get(key)
+        if array is None or array.shape != (n,) or not np.isfinite(array).all():
+            raise ValueError(f"feature_bounds[{modality!r}][{key!r}] must hold {n} finite "
+                             f"values, one per column; found shape {np.shape(array)}")
     return out
 
 

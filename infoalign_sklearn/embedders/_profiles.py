@@ -37,7 +37,7 @@ def scale_profiles(profiles, bounds: dict, modality: str = "profiles") -> np.nda
 
     The graph builders' rule (:class:`~infoalign_sklearn.graph.blocks.Bounds`): constant
     columns span 1, values clipped to [0, 1] (new profiles may fall outside the graph's range),
-    NaN kept. A DataFrame is aligned to the fitted columns (``bounds["columns"]``) by name; an
+    NaN kept, infinite values refused. A DataFrame is aligned to the fitted columns (``bounds["columns"]``) by name; an
     array must have them in order. Binary blocks (fingerprints) are returned as they are.
     """
     columns = list(bounds["columns"])
@@ -55,6 +55,14 @@ def scale_profiles(profiles, bounds: dict, modality: str = "profiles") -> np.nda
     if values.ndim != 2 or values.shape[1] != len(columns):
         raise ValueError(
             f"{modality} profiles must have shape (n, {len(columns)}), got {np.shape(profiles)}."
+        )
+    infinite = np.isinf(values)
+    if infinite.any():
+        rows, cols = np.nonzero(infinite)
+        raise ValueError(
+            f"{modality} profiles hold {infinite.sum()} infinite value(s), e.g. row {rows[0]}, "
+            f"column {columns[cols[0]]!r}; as in the graph builders, use NaN for a value that "
+            "was not measured."
         )
     if bounds["binary"]:
         return values

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .blocks import FeatureBlock, frozen
-from .schema import EDGE_KINDS, MODALITIES, NODE_KINDS
+from .schema import EDGE_KINDS, MODALITIES, NODE_KINDS, node_id
 
 __all__ = ["content_digest", "node_arrays", "ordered_blocks"]
 
@@ -22,7 +22,9 @@ def node_arrays(node_ids, kinds, smiles, inchikey14=None) -> tuple:
 
     Kinds are names of ``NODE_KINDS`` and become int8 codes; missing SMILES / keys are None.
     """
-    node_ids = np.array([str(i) for i in node_ids], dtype=object)
+    node_ids = np.array([node_id(i) for i in node_ids], dtype=object)
+    if (node_ids == "").any():
+        raise ValueError(f"node ids must not be empty (index {int(np.flatnonzero(node_ids == '')[0])})")
     n = len(node_ids)
     kinds = np.asarray(kinds, dtype=object)
     unknown = sorted(set(kinds.tolist()) - set(NODE_KINDS))

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..chem import check_molecule_input, inchikey14
 from .csr import induced_csr
-from .schema import NODE_KINDS
+from .schema import NODE_KINDS, node_id
 from .walks import random_walks
 
 __all__ = ["GraphQueries"]
@@ -37,7 +37,7 @@ class GraphQueries:
         [1, -1]
         """
         lookup = self._id_lookup
-        return np.array([lookup.get(str(i), -1) for i in node_ids], dtype=np.int64)
+        return np.array([lookup.get(node_id(i), -1) for i in node_ids], dtype=np.int64)
 
     def molecule_inchikey14(self) -> np.ndarray:
         """Skeleton InChIKey of every molecule node, aligned with :attr:`molecule_nodes`."""

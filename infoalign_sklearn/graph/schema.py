@@ -38,6 +38,25 @@ EXPRESSION_PREFIX = "ge:"
 GENE_PREFIX = "gene:"
 
 
+def node_id(value) -> str:
+    """The one rule for node ids everywhere: the text of ``value`` without surrounding whitespace.
+
+    Molecule ids, profile table indexes, link ends and lookups all go through it, so
+    ``"cp:1 "`` and ``"cp:1"`` name the same node (two rows that differ only so are duplicates).
+
+    Examples
+    --------
+    >>> node_id(" cp:1 "), node_id(7)
+    ('cp:1', '7')
+    """
+    return str(value).strip()
+
+
+def node_ids_of(values):
+    """:func:`node_id` over a pandas Series (vectorised)."""
+    return values.astype(str).str.strip()
+
+
 def gene_node_id(column: str) -> str:
     """The gene node an expression column refers to: ``gene:<column>`` (kept if prefixed).
 

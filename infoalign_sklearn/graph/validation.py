@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .schema import EDGE_KINDS
+from .schema import EDGE_KINDS, node_ids_of
 
 __all__ = [
     "MoleculeColumns", "check_ids", "check_profile_ids", "link_edges", "molecule_columns",
@@ -60,7 +60,7 @@ def check_ids(ids: pd.Series, table: str, column: str) -> np.ndarray:
     missing = ids.isna().to_numpy()
     if missing.any():
         raise table_error(table, column, "is missing", ids.index[missing])
-    as_str = ids.astype(str).str.strip()
+    as_str = node_ids_of(ids)
     empty = (as_str == "").to_numpy()
     if empty.any():
         raise table_error(table, column, "is empty", ids.index[empty])
@@ -128,23 +128,25 @@ def _profile_table(df, modality: str, replicates) -> pd.DataFrame:
     name = f"profiles[{modality!r}]"
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"{name} must be a pandas DataFrame, got {type(df).__name__}")
-    index = pd.Series(df.index.astype(str), index=df.index)
-    if index.isna().any() or (index.str.strip() == "").any():
-        raise table_error(name, "index", "is missing", df.index[index.isna() | (index == "")])
+    missing = pd.isna(df.index)
+    index = node_ids_of(pd.Series(df.index, index=df.index))
+    if missing.any() or (index == "").any():
+        raise table_error(name, "index", "is missing", df.index[missing | (index == "").to_numpy()])
     df = df.set_axis(index.to_numpy(), axis=0)
     if replicates is None:
         dup = df.index.duplicated(keep=False)
         if dup.any():
-            raise table_error(name, "index", "has duplicate ids", list(df.index[dup]))
+            raise table_error(name, "index", "has duplicate ids (after removing surrounding "
+                              "whitespace)", list(df.index[dup]))
         return df
-    groups = pd.Series(replicates)
-    groups.index = groups.index.astype(str)
+    groups = node_ids_of(pd.Series(replicates))
+    groups.index = node_ids_of(pd.Series(groups.index)).to_numpy()
     unknown_rep = groups.index.difference(df.index)
     if len(unknown_rep):
         raise table_error(f"aggregate_replicates[{modality!r}]", "index",
                           f"names replicates not in {name}", list(unknown_rep))
     group_of = pd.Series(df.index, index=df.index)
-    group_of.update(groups.astype(str))
+    group_of.update(groups)
     profile_matrix(df, name)  # report bad values against the replicate rows
     return df.groupby(group_of.to_numpy(), sort=False).median()
 
@@ -175,7 +177,7 @@ def _link_ends(links, column: str, id_index: pd.Series, renamed: dict) -> np.nda
     missing = values.isna().to_numpy()
     if missing.any():
         raise table_error("links", column, "is missing", links.index[missing])
-    ids = values.astype(str).str.strip()
+    ids = node_ids_of(values)
     if renamed:
         ids = ids.map(lambda v: renamed.get(v, v))
     index = id_index.reindex(ids.to_numpy()).to_numpy()
