@@ -72,9 +72,9 @@ class SpyMLP(MultiTaskMLPClassifier):
 
     seen: list = []
 
-    def fit(self, X, y, groups=None, X_val=None, y_val=None):
+    def fit(self, X, y, X_val=None, y_val=None, groups=None):
         type(self).seen.append(None if groups is None else np.asarray(groups).copy())
-        return super().fit(X, y, groups=groups, X_val=X_val, y_val=y_val)
+        return super().fit(X, y, X_val=X_val, y_val=y_val, groups=groups)
 
 
 # --- early stopping on whole groups -------------------------------------------------------
@@ -118,6 +118,9 @@ def test_without_groups_the_random_hold_out_is_unchanged(X, Y, groups):
     given = MultiTaskMLPClassifier(**TINY).fit(X[:150], Y[:150], groups=groups[:150],
                                                X_val=X[150:], y_val=Y[150:])
     assert given.validation_indices_.size == 0
+    # groups came last in the signature: positional X_val, y_val keep their meaning
+    positional = MultiTaskMLPClassifier(**TINY).fit(X[:150], Y[:150], X[150:], Y[150:])
+    np.testing.assert_array_equal(positional.predict_proba(X), given.predict_proba(X))
 
 
 def test_bad_groups_are_clear_errors(X, Y, groups):

@@ -108,7 +108,7 @@ class BaseMultiTaskMLP(BaseEstimator):
 
     # subclasses: _encode_targets(y, fitting) -> (float32 targets, n_outputs); _criterion()
 
-    def fit(self, X, y, groups=None, X_val=None, y_val=None) -> BaseMultiTaskMLP:
+    def fit(self, X, y, X_val=None, y_val=None, groups=None) -> BaseMultiTaskMLP:
         """Fit on numeric X (cast to float32) and y with NaN for unmeasured labels.
 
         Parameters
@@ -117,6 +117,9 @@ class BaseMultiTaskMLP(BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             NaN marks a label that was not measured; it is left out of the loss. An
             ``(n_samples, 1)`` column is one task, as a 1-D y (with a ``DataConversionWarning``).
+        X_val, y_val : array-like, default=None
+            Explicit validation set for early stopping (instead of a hold-out from X; then
+            ``groups`` is not used).
         groups : array-like of shape (n_samples,), default=None
             Group label of each row (e.g. ``scaffold_groups(smiles)``). Under early stopping
             without ``X_val``, the validation hold-out is then made of whole groups, about
@@ -124,13 +127,10 @@ class BaseMultiTaskMLP(BaseEstimator):
             :func:`~infoalign_sklearn.scaffold_split_indices`. With a few large groups that
             rule may find none; the smallest group is then held out if it is less than half of
             the rows, else training runs without early stopping (with a warning). Inside a
-            ``Pipeline`` or
-            ``cross_val_score``, route it with metadata routing:
+            ``Pipeline`` or ``cross_val_score``, route it with metadata routing:
             ``sklearn.set_config(enable_metadata_routing=True)`` and
             ``MultiTaskMLPClassifier().set_fit_request(groups=True)`` (docs/sklearn.md).
-        X_val, y_val : array-like, default=None
-            Explicit validation set for early stopping (instead of a hold-out from X; then
-            ``groups`` is not used).
+            Last in the signature, so ``fit(X, y, X_val, y_val)`` keeps its meaning.
 
         Returns
         -------
