@@ -16,10 +16,13 @@ __all__ = [
     "hit_at_k",
     "multitask_mae",
     "multitask_roc_auc",
+    "multitask_rmse",
     "multitask_roc_auc_scorer",
     "ndcg_at_k",
     "neg_multitask_mae_scorer",
+    "neg_multitask_rmse_scorer",
     "per_task_mae",
+    "per_task_rmse",
     "per_task_roc_auc",
     "share_of_tasks_above",
 ]
@@ -28,9 +31,13 @@ AUC_THRESHOLDS = (0.80, 0.85, 0.90, 0.95)
 
 
 def _as_task_matrices(y_true, y_pred, *, positive_column: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Both as float (n, n_tasks); a (n, 2) probability table for 1-D y_true keeps column 1."""
+    """Both as float (n, n_tasks); a (n, 2) probability table for 1-D y_true keeps column 1.
+
+    An (n, 1) y_true is one task, exactly as a 1-D one."""
     y_true = np.asarray(y_true, dtype=float)
     y_pred = np.asarray(y_pred, dtype=float)
+    if y_true.ndim == 2 and y_true.shape[1] == 1:
+        y_true = y_true[:, 0]
     if y_true.ndim == 1:
         y_true = y_true[:, None]
         if positive_column and y_pred.ndim == 2 and y_pred.shape[1] == 2:
@@ -164,9 +171,9 @@ def per_task_mae(y_true, y_pred) -> np.ndarray:
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, n_tasks)
+    y_true : array-like of shape (n_samples,), (n_samples, 1) or (n_samples, n_tasks)
         NaN where not measured.
-    y_pred : array-like of the same shape
+    y_pred : array-like of the same shape (a 1-D and an (n, 1) single task pair either way)
 
     Returns
     -------
@@ -178,12 +185,40 @@ def per_task_mae(y_true, y_pred) -> np.ndarray:
     >>> per_task_mae([[1.0, np.nan], [2.0, 3.0]], [[1.5, 9.0], [2.0, 2.0]]).tolist()
     [0.25, 1.0]
     """
+    return _per_task_mean(y_true, y_pred, np.abs)
+
+
+def per_task_rmse(y_true, y_pred) -> np.ndarray:
+    """Root mean squared error of each task on its measured rows; NaN for tasks with none.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,), (n_samples, 1) or (n_samples, n_tasks)
+        NaN where not measured.
+    y_pred : array-like of the same shape (a 1-D and an (n, 1) single task pair either way)
+
+    Returns
+    -------
+    rmses : ndarray of shape (n_tasks,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> per_task_rmse([[1.0, np.nan], [2.0, 3.0], [4.0, 5.0]],
+    ...               [[2.0, 9.0], [2.0, 3.0], [3.0, 1.0]]).round(4).tolist()
+    [0.8165, 2.8284]
+    """
+    return np.sqrt(_per_task_mean(y_true, y_pred, np.square))
+
+
+def _per_task_mean(y_true, y_pred, transform) -> np.ndarray:
+    """Per task, the mean of ``transform(y_true - y_pred)`` over the measured rows."""
     y_true, y_pred = _as_task_matrices(y_true, y_pred, positive_column=False)
     # a task predicted NaN throughout had no label to learn from: it cannot be scored
     measured = ~np.isnan(y_true) & ~np.isnan(y_pred).all(axis=0)
     if np.isnan(y_pred[measured]).any():
         raise ValueError("NaN predictions on measured rows.")
-    errors = np.where(measured, np.abs(np.where(measured, y_true, 0.0) - y_pred), 0.0)
+    errors = np.where(measured, transform(np.where(measured, y_true, 0.0) - y_pred), 0.0)
     counts = measured.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, errors.sum(axis=0) / counts, np.nan)
@@ -219,6 +254,40 @@ def multitask_mae(y_true, y_pred) -> float:
     return float(np.nanmean(maes))
 
 
+def multitask_rmse(y_true, y_pred) -> float:
+    """Mean over tasks of the per-task RMSE on measured rows (tasks weigh equally).
+
+    Each task's RMSE is taken on its own measured rows, then the tasks are averaged, as for
+    :func:`multitask_mae`; with one task it is the ordinary RMSE over the measured rows.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,), (n_samples, 1) or (n_samples, n_tasks)
+        NaN where not measured.
+    y_pred : array-like of the same shape
+
+    Returns
+    -------
+    rmse : float
+
+    Raises
+    ------
+    ValueError
+        When no task has a measured value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> multitask_rmse([[1.0, np.nan], [2.0, 3.0], [4.0, 5.0]],
+    ...                [[2.0, 9.0], [2.0, 3.0], [3.0, 1.0]])
+    1.8224...
+    """
+    rmses = per_task_rmse(y_true, y_pred)
+    if np.isnan(rmses).all():
+        raise ValueError("No task has a measured value.")
+    return float(np.nanmean(rmses))
+
+
 # scikit-learn passes (n, n_tasks) probabilities for multi-task classifiers whose `classes_`
 # is a list of per-task [0, 1] arrays, and the positive column for single-task binary ones.
 multitask_roc_auc_scorer = make_scorer(multitask_roc_auc, response_method="predict_proba")
@@ -227,6 +296,13 @@ neg_multitask_mae_scorer = make_scorer(
     multitask_mae, greater_is_better=False, response_method="predict"
 )
 neg_multitask_mae_scorer.__doc__ = "Scorer: minus the NaN-aware mean MAE over tasks."
+neg_multitask_rmse_scorer = make_scorer(
+    multitask_rmse, greater_is_better=False, response_method="predict"
+)
+neg_multitask_rmse_scorer.__doc__ = (
+    "Scorer: minus the NaN-aware mean over tasks of the per-task RMSE (the multi-task, "
+    "missing-label form of scikit-learn's 'neg_root_mean_squared_error')."
+)
 
 
 def _ranks_of_true(scores, true_index) -> np.ndarray:

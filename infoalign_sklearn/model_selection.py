@@ -79,7 +79,9 @@ class ScaffoldKFold(BaseCrossValidator):
     """K-fold cross-validation over Bemis-Murcko scaffold groups, computed from X.
 
     X must be SMILES or RDKit molecules; for a numeric X (e.g. a fingerprint matrix) pass
-    ``groups=scaffold_groups(smiles)`` to ``split`` (or to ``cross_val_score``).
+    ``groups=scaffold_groups(smiles)`` to ``split`` (or to ``cross_val_score``). Like
+    scikit-learn's group splitters it requests ``groups`` under metadata routing, so
+    ``cross_val_score(..., params={"groups": groups})`` reaches it there.
 
     Each scaffold group lands in exactly one test fold. Groups are dealt largest first to the
     currently smallest fold, which keeps fold sizes balanced even when one scaffold (benzene,
@@ -106,6 +108,9 @@ class ScaffoldKFold(BaseCrossValidator):
     >>> [test.tolist() for _, test in ScaffoldKFold(n_splits=3).split(smiles)]
     [[0, 1], [2, 5], [3, 4]]
     """
+
+    # metadata routing: `groups` given to cross_val_score / GridSearchCV reaches `split`
+    __metadata_request__split = {"groups": True}
 
     def __init__(self, n_splits: int = 5, shuffle: bool = False, random_state=None):
         self.n_splits = n_splits

@@ -50,6 +50,12 @@ class MultiTaskMLPClassifier(ClassifierMixin, BaseMultiTaskMLP):
         Per-epoch train / validation losses.
     best_epoch_ : int
         Epoch (1-based) whose weights were kept.
+    validation_indices_ : ndarray of int
+        Sorted rows of ``X`` held out for early stopping (empty when ``X_val`` was given, or
+        nothing was held out).
+    validation_groups_ : ndarray or None
+        The ``groups`` values held out whole for early stopping; None when ``fit`` got no
+        ``groups``.
     n_outputs_ : int
         Output units.
     n_features_in_ : int
@@ -172,13 +178,18 @@ class MultiTaskMLPRegressor(RegressorMixin, BaseMultiTaskMLP):
     Parameters
     ----------{MLP_PARAMETERS_DOC}
     loss : {{"l1", "mse"}}, default="l1"
-        Absolute error (matches the MAE the benchmarks report) or squared error.
+        Absolute error (matches the MAE the benchmarks report) or squared error (matches
+        RMSE, :func:`~infoalign_sklearn.multitask_rmse`); either is computed on the measured
+        (non-NaN) standardised targets only.
 
     Attributes
     ----------
     net_ : skorch.NeuralNet
     history_ : skorch.History
     best_epoch_ : int
+    validation_indices_ : ndarray of int
+    validation_groups_ : ndarray or None
+        See :class:`MultiTaskMLPClassifier`.
     n_outputs_ : int
     target_mean_, target_scale_ : ndarray of shape (n_tasks,)
         Per-task standardisation of y.
@@ -224,6 +235,14 @@ class MultiTaskMLPRegressor(RegressorMixin, BaseMultiTaskMLP):
                         input_name="y")
         if y.ndim > 2:
             raise ValueError(f"y must be 1-D or 2-D, got shape {y.shape}.")
+        if y.ndim == 2 and y.shape[1] == 1:
+            # one task, as a 1-D y (scikit-learn's MLPRegressor does the same)
+            if fitting:
+                warnings.warn(
+                    "A column-vector y was passed when a 1d array was expected; it is "
+                    "treated as one task.", DataConversionWarning, stacklevel=3,
+                )
+            y = y.ravel()
         if fitting:
             self._multi_task = y.ndim == 2
         y2 = y.reshape(y.shape[0], -1)
@@ -239,7 +258,8 @@ class MultiTaskMLPRegressor(RegressorMixin, BaseMultiTaskMLP):
         return ((y2 - self.target_mean_) / self.target_scale_).astype(np.float32), y2.shape[1]
 
     def predict(self, X) -> np.ndarray:
-        """Predictions in the units of y: (n_samples,) or (n_samples, n_tasks)."""
+        """Predictions in the units of y: (n_samples,) when fitted on a 1-D or (n_samples, 1)
+        y, else (n_samples, n_tasks)."""
         out = self._forward(X) * self.target_scale_ + self.target_mean_
         return out if self._multi_task else out[:, 0]
 

@@ -7,9 +7,11 @@ and ``_criterion()``.
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
@@ -19,6 +21,7 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
+from ..model_selection import scaffold_split_indices
 from .networks import MaskedLossNet, MLPModule, quiet, resolve_device_name
 
 __all__ = ["MLP_PARAMETERS_DOC", "BaseMultiTaskMLP"]
@@ -44,11 +47,13 @@ MLP_PARAMETERS_DOC = """
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the rows (or use ``X_val, y_val`` given to ``fit``),
         stop once the validation loss has not improved for ``patience`` epochs, and keep the
-        weights of the best validation epoch.
+        weights of the best validation epoch. With ``groups`` given to ``fit`` (e.g. scaffold
+        ids), the hold-out is made of whole groups (see ``fit``).
     patience : int, default=10
         Epochs without improvement before stopping.
     validation_fraction : float, default=0.1
-        Share of the training rows held out (at random) when no ``X_val`` is given.
+        Share of the training rows held out when no ``X_val`` is given: at random, or whole
+        groups (the balanced scaffold-split rule) when ``fit`` gets ``groups``.
     device : str, default="auto"
         Torch device; ``"auto"`` uses CUDA when available.
     random_state : int, RandomState instance or None, default=None
@@ -103,16 +108,29 @@ class BaseMultiTaskMLP(BaseEstimator):
 
     # subclasses: _encode_targets(y, fitting) -> (float32 targets, n_outputs); _criterion()
 
-    def fit(self, X, y, X_val=None, y_val=None) -> BaseMultiTaskMLP:
+    def fit(self, X, y, X_val=None, y_val=None, groups=None) -> BaseMultiTaskMLP:
         """Fit on numeric X (cast to float32) and y with NaN for unmeasured labels.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
-            NaN marks a label that was not measured; it is left out of the loss.
+            NaN marks a label that was not measured; it is left out of the loss. An
+            ``(n_samples, 1)`` column is one task, as a 1-D y (with a ``DataConversionWarning``).
         X_val, y_val : array-like, default=None
-            Explicit validation set for early stopping (instead of a random hold-out).
+            Explicit validation set for early stopping (instead of a hold-out from X; then
+            ``groups`` is not used).
+        groups : array-like of shape (n_samples,), default=None
+            Group label of each row (e.g. ``scaffold_groups(smiles)``). Under early stopping
+            without ``X_val``, the validation hold-out is then made of whole groups, about
+            ``validation_fraction`` of the rows, chosen by ``random_state`` with the rule of
+            :func:`~infoalign_sklearn.scaffold_split_indices`. With a few large groups that
+            rule may find none; the smallest group is then held out if it is less than half of
+            the rows, else training runs without early stopping (with a warning). Inside a
+            ``Pipeline`` or ``cross_val_score``, route it with metadata routing:
+            ``sklearn.set_config(enable_metadata_routing=True)`` and
+            ``MultiTaskMLPClassifier().set_fit_request(groups=True)`` (docs/sklearn.md).
+            Last in the signature, so ``fit(X, y, X_val, y_val)`` keeps its meaning.
 
         Returns
         -------
@@ -125,10 +143,11 @@ class BaseMultiTaskMLP(BaseEstimator):
             )
         X = validate_data(self, X, dtype=np.float32, reset=True)
         check_consistent_length(X, y)
+        groups = _check_fit_groups(X, groups)
         targets, n_outputs = self._encode_targets(y, fitting=True)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        X, targets, valid = self._hold_out(X, targets, X_val, y_val, rng)
+        X, targets, valid = self._hold_out(X, targets, X_val, y_val, rng, groups)
         device = resolve_device_name(self.device)
         net = self._make_net(X.shape, n_outputs, valid, device)
         fork_devices = [torch.cuda.current_device()] if device.startswith("cuda") else []
@@ -142,28 +161,71 @@ class BaseMultiTaskMLP(BaseEstimator):
         self.best_epoch_ = int(np.argmin(losses)) + 1 if valid is not None else len(net.history)
         return self
 
-    def _hold_out(self, X, targets, X_val, y_val, rng):
+    def _hold_out(self, X, targets, X_val, y_val, rng, groups=None):
         """(training X, training targets, validation Dataset or None): the given validation
-        set, else a random ``validation_fraction`` of the rows under early stopping."""
+        set, else ``validation_fraction`` of the rows under early stopping (whole groups
+        when ``groups`` is given, else at random). Records ``validation_indices_``."""
         valid = None
+        self.validation_indices_ = np.empty(0, dtype=np.intp)
+        self.validation_groups_ = None if groups is None else groups[:0]
         if (X_val is None) != (y_val is None):
             raise ValueError("Pass both X_val and y_val, or neither.")
         if X_val is not None:
             X_val = validate_data(self, X_val, dtype=np.float32, reset=False)
             check_consistent_length(X_val, y_val)
             valid = Dataset(X_val, self._encode_targets(y_val, fitting=False)[0])
+        elif self.early_stopping and groups is not None:
+            held = self._group_hold_out(groups, rng)
+            if held is not None:
+                keep = np.ones(X.shape[0], dtype=bool)
+                keep[held] = False
+                valid = Dataset(X[held], targets[held])
+                X, targets = X[keep], targets[keep]
+                self.validation_indices_ = held
+                self.validation_groups_ = np.unique(groups[held])
         elif self.early_stopping:
             n_valid = int(np.ceil(self.validation_fraction * X.shape[0]))
             order = rng.permutation(X.shape[0])
             if X.shape[0] - n_valid >= 2:
                 valid = Dataset(X[order[:n_valid]], targets[order[:n_valid]])
                 X, targets = X[order[n_valid:]], targets[order[n_valid:]]
+                self.validation_indices_ = np.sort(order[:n_valid])
         if X.shape[0] < 2:
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 training samples, got n_samples = "
                 f"{X.shape[0]} after the validation hold-out."
             )
         return X, targets, valid
+
+    def _group_hold_out(self, groups, rng):
+        """Sorted rows of the whole groups held out for early stopping, or None (with a
+        warning) when no group can be held out.
+
+        The balanced scaffold-split rule of :func:`scaffold_split_indices` first; when it
+        finds no hold-out near ``validation_fraction`` (a few large groups), the smallest group
+        (ties broken by ``rng``) if it is less than half of the rows."""
+        f = self.validation_fraction
+        try:
+            _, held, _ = scaffold_split_indices(
+                None, sizes=(1.0 - f, f, 0.0), random_state=rng, groups=groups
+            )
+        except ValueError:
+            labels, codes = np.unique(groups, return_inverse=True)
+            sizes = np.bincount(codes)
+            order = rng.permutation(labels.size)
+            smallest = order[np.argmin(sizes[order])]
+            held = None
+            if 2 * sizes[smallest] < groups.size:
+                held = np.flatnonzero(codes == smallest)
+        if held is None or groups.size - held.size < 2:
+            warnings.warn(
+                f"{type(self).__name__}.fit: groups has {np.unique(groups).size} distinct "
+                f"value(s) over {groups.size} rows, too few to hold out whole groups for early "
+                "stopping; training on all rows without early stopping.",
+                UserWarning, stacklevel=4,
+            )
+            return None
+        return held
 
     def _make_net(self, shape, n_outputs: int, valid, device: str) -> MaskedLossNet:
         """The skorch net for training rows of ``shape``, early-stopped on ``valid``."""
@@ -208,3 +270,19 @@ class BaseMultiTaskMLP(BaseEstimator):
         tags.target_tags.multi_output = True
         tags.input_tags.allow_nan = False
         return tags
+
+
+def _check_fit_groups(X, groups):
+    """``groups`` as a 1-D array aligned with the rows of X (None stays None)."""
+    if groups is None:
+        return None
+    groups = np.asarray(groups)
+    if groups.ndim != 1:
+        raise ValueError(f"groups must be 1-D (one label per row of X), got shape {groups.shape}.")
+    if groups.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"groups has {groups.shape[0]} labels but X has {X.shape[0]} rows; they must match."
+        )
+    if (groups.dtype.kind in "fc" or groups.dtype == object) and pd.isna(groups).any():
+        raise ValueError("groups contains missing values (NaN / None); every row needs a group.")
+    return groups

@@ -9,13 +9,16 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
+from sklearn import get_config
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import _safe_indexing, get_tags, indexable
 from sklearn.utils._param_validation import HasMethods
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
+    _check_method_params,
     _num_samples,
     check_array,
     check_consistent_length,
@@ -116,7 +119,7 @@ class PerTaskEstimator(MetaEstimatorMixin, BaseEstimator):
         self.estimator = estimator
         self.n_jobs = n_jobs
 
-    def fit(self, X, y) -> PerTaskEstimator:
+    def fit(self, X, y, **fit_params) -> PerTaskEstimator:
         """Fit one clone per column of y on the rows where that column is not NaN.
 
         Parameters
@@ -125,6 +128,12 @@ class PerTaskEstimator(MetaEstimatorMixin, BaseEstimator):
             Anything the inner estimator takes (arrays, DataFrames, lists of SMILES...).
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             NaN where not measured.
+        **fit_params : dict
+            Metadata for the inner estimator's ``fit`` (e.g. ``groups`` for a
+            :class:`MultiTaskMLPRegressor`); per-row arrays are cut to each task's measured
+            rows. With metadata routing enabled (``sklearn.set_config(
+            enable_metadata_routing=True)``) only what the inner estimator requests
+            (``set_fit_request``) is passed; without it, everything is.
 
         Returns
         -------
@@ -150,6 +159,10 @@ class PerTaskEstimator(MetaEstimatorMixin, BaseEstimator):
         y = _check_targets(y, self._multi_task, classifier)
         check_consistent_length(X, y)
         self.unlabelled_tasks_ = unlabelled_tasks(y, type(self).__name__)
+        if get_config().get("enable_metadata_routing", False):
+            inner_params = process_routing(self, "fit", **fit_params).estimator.fit
+        else:
+            inner_params = fit_params
         columns = _measured_columns(y)
         special = [
             _constant_or_none(labels, classifier, f"Task {t}")
@@ -157,7 +170,10 @@ class PerTaskEstimator(MetaEstimatorMixin, BaseEstimator):
         ]
         to_fit = [t for t, (handled, _) in enumerate(special) if not handled]
         fitted = Parallel(n_jobs=self.n_jobs)(
-            delayed(clone(self.estimator).fit)(_safe_indexing(X, columns[t][0]), columns[t][1])
+            delayed(clone(self.estimator).fit)(
+                _safe_indexing(X, columns[t][0]), columns[t][1],
+                **_check_method_params(X, inner_params, indices=columns[t][0]),
+            )
             for t in to_fit
         )
         self.estimators_ = [model for _, model in special]
@@ -170,6 +186,21 @@ class PerTaskEstimator(MetaEstimatorMixin, BaseEstimator):
                 else self.estimators_[0].classes_
             )
         return self
+
+    def get_metadata_routing(self) -> MetadataRouter:
+        """How metadata given to ``fit`` reaches the inner estimator's ``fit`` (scikit-learn
+        metadata routing).
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(estimator=self.estimator,
+                 method_mapping=MethodMapping().add(caller="fit", callee="fit"))
+        )
 
     @property
     def n_features_in_(self) -> int:
