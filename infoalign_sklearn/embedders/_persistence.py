@@ -202,7 +202,9 @@ class PersistenceMixin:
         self.graph_reference_ = GraphReference.from_config(config["graph_reference"])
         self.loss_history_ = list(config["loss_history"])
         self.n_epochs_ = len(self.loss_history_)
-        self.n_training_molecules_ = int(config["n_training_molecules"])
+        n_molecules = config["n_training_molecules"]
+        # None: not known (the authors' checkpoint)
+        self.n_training_molecules_ = None if n_molecules is None else int(n_molecules)
         module = self._build_module()
         module.load_state_dict(state_dict)
         self.module_ = module.eval()
