@@ -434,3 +434,58 @@ def test_cli_embed_accepts_the_authors_checkpoint(checkpoint, tmp_path, capsys):
     code = main(["embed", str(checkpoint), str(tmp_path / "in.csv"), "--out",
                  str(tmp_path / "out2.csv")])
     assert code != 0 and "config.json" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ their featurisation
+_OGB_CHIRALITY = ["CHI_UNSPECIFIED", "CHI_TETRAHEDRAL_CW", "CHI_TETRAHEDRAL_CCW", "CHI_OTHER"]
+_OGB_HYBRIDIZATION = ["SP", "SP2", "SP3", "SP3D", "SP3D2"]
+_OGB_BOND_TYPE = ["SINGLE", "DOUBLE", "TRIPLE", "AROMATIC"]
+_OGB_STEREO = ["STEREONONE", "STEREOZ", "STEREOE", "STEREOCIS", "STEREOTRANS", "STEREOANY"]
+
+
+def _ogb_index(values, value, last):
+    """OGB's rule: the value's position in the allowed list, else the last ("misc") index."""
+    return values.index(value) if value in values else last
+
+
+def _ogb_graph(smiles):
+    """The authors' featurisation (OGB smiles2graph rules), from RDKit getters directly."""
+    from rdkit import Chem
+
+    mol = Chem.MolFromSmiles(smiles)
+    x = [[
+        _ogb_index(list(range(1, 119)), a.GetAtomicNum(), 118),
+        _ogb_index(_OGB_CHIRALITY, str(a.GetChiralTag()), 4),
+        _ogb_index(list(range(11)), a.GetTotalDegree(), 11),
+        _ogb_index(list(range(-5, 6)), a.GetFormalCharge(), 11),
+        _ogb_index(list(range(9)), a.GetTotalNumHs(), 9),
+        _ogb_index(list(range(5)), a.GetNumRadicalElectrons(), 5),
+        _ogb_index(_OGB_HYBRIDIZATION, str(a.GetHybridization()), 5),
+        int(a.GetIsAromatic()), int(a.IsInRing()),
+    ] for a in mol.GetAtoms()]
+    edges = set()
+    for b in mol.GetBonds():
+        features = (_ogb_index(_OGB_BOND_TYPE, str(b.GetBondType()), 4),
+                    _ogb_index(_OGB_STEREO, str(b.GetStereo()), 5), int(b.GetIsConjugated()))
+        i, j = b.GetBeginAtomIdx(), b.GetEndAtomIdx()
+        edges |= {(i, j, *features), (j, i, *features)}
+    return np.array(x, dtype=np.int64).reshape(-1, 9), edges
+
+
+def test_featurisation_follows_their_ogb_rules(nci_smiles):
+    """The representation also depends on the atom / bond codes: ours (a faster path through
+    RDKit) must equal OGB's smiles2graph rules on real and unusual molecules."""
+    from infoalign_sklearn.chem.graphs import featurize_graphs
+
+    unusual = ["[CH3]", "[Fe+2]", "C[N+](C)(C)C", "O=[N+][O-]", "[2H]C", "F/C=C\\F",
+               "C[C@@H]1CC[C@H](O)CC1", "[O-][Cl+3]([O-])([O-])[O-]", "C#N", "[Pt]",
+               "c1ccc2c(c1)[nH]c1ccccc12", "[SiH4]", "F[S](F)(F)(F)(F)F", "[Na+].[Cl-]",
+               "C1=CC=CC=C1", "[Cu+2].[O-]S(=O)(=O)[O-]", "N[C@@](C)(F)C(=O)O"]
+    smiles = nci_smiles[:200] + unusual
+    graphs, valid = featurize_graphs(smiles, errors="nan")
+    assert valid.all()
+    for s, g in zip(smiles, graphs):
+        x, edges = _ogb_graph(s)
+        np.testing.assert_array_equal(g.x, x, err_msg=s)
+        ours = {(int(i), int(j), *map(int, f)) for (i, j), f in zip(g.edge_index.T, g.edge_attr)}
+        assert ours == edges, s
