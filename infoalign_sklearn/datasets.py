@@ -237,12 +237,16 @@ def fetch_authors_checkpoint(cache_dir=None, *, revision: str = AUTHORS_CHECKPOI
 def _fetch_authors_config(hf_hub_download, revision: str, staging: Path) -> None:
     """Download the model config as ``pretrain.yaml``; none at that revision is not an error
     (the loader infers the sizes from the weights and uses the published readout)."""
+    try:
+        from huggingface_hub.errors import EntryNotFoundError as not_found
+    except ImportError:  # older huggingface_hub: recognised by name below
+        not_found = ()
     for name in _AUTHORS_CONFIGS:
         try:
             got = Path(hf_hub_download(AUTHORS_CHECKPOINT_REPO, name, revision=revision,
                                        local_dir=staging, force_download=True))
         except Exception as exc:
-            if "EntryNotFound" in type(exc).__name__ or "404" in str(exc):
+            if isinstance(exc, not_found) or "EntryNotFound" in type(exc).__name__:
                 continue
             raise FileNotFoundError(
                 f"Could not download {name} of {AUTHORS_CHECKPOINT_REPO} at revision "

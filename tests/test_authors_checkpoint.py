@@ -227,6 +227,10 @@ def test_sklearn_behaviour_errors_pandas_pickle_and_save_round_trip(checkpoint, 
     assert loaded.n_training_molecules_ is None
     with pytest.raises(ValueError, match="no decoders"):
         emb.decode(["CCO"])
+    with pytest.raises(ValueError, match="needs a context graph"):
+        emb.fit()
+    with pytest.raises(ValueError, match="authors' pretrained weights.*context_graph="):
+        loaded.fit()
     strict = InfoAlignEmbedder.from_authors_checkpoint(checkpoint)
     with pytest.raises(ValueError, match="not a smiles"):
         strict.transform(["CCO", "not a smiles"])
@@ -241,6 +245,18 @@ def _dump(obj, tmp_path):
 def test_network_shape_cannot_be_overridden(checkpoint):
     with pytest.raises(ValueError, match="latent_dim"):
         InfoAlignEmbedder.from_authors_checkpoint(checkpoint, latent_dim=16)
+    with pytest.raises(ValueError, match="readout must be") as info:
+        InfoAlignEmbedder.from_authors_checkpoint(checkpoint, readout="attention")
+    assert not isinstance(info.value, AuthorsCheckpointError)
+
+
+def test_wrapped_or_data_parallel_state_dicts_load(tmp_path):
+    sd = _authors_state_dict(seed=3)
+    expected = [_reference_mu(sd, "CCO")]
+    for name, content in [("wrapped", {"model_state_dict": sd}),
+                          ("parallel", OrderedDict((f"module.{k}", v) for k, v in sd.items()))]:
+        folder = _write_checkpoint(tmp_path / name, content)
+        _close(InfoAlignEmbedder.from_authors_checkpoint(folder).transform(["CCO"]), expected)
 
 
 # ------------------------------------------------------------------ files of another layout
@@ -373,7 +389,7 @@ def test_download_through_the_embedder_and_config_under_its_later_name(hub, tmp_
 
 
 def test_no_download_unless_asked_and_offline_uses_the_cache_only(hub, tmp_path, monkeypatch):
-    with pytest.raises(FileNotFoundError, match="not in the cache"):
+    with pytest.raises(FileNotFoundError, match="not in the cache.*download=True"):
         InfoAlignEmbedder.from_authors_checkpoint(cache_dir=tmp_path)
     with pytest.raises(FileNotFoundError, match="downloads are off"):
         fetch_authors_checkpoint(tmp_path, offline=True)
@@ -433,7 +449,8 @@ def test_cli_embed_accepts_the_authors_checkpoint(checkpoint, tmp_path, capsys):
     np.testing.assert_allclose(got, expected, rtol=1e-6)
     code = main(["embed", str(checkpoint), str(tmp_path / "in.csv"), "--out",
                  str(tmp_path / "out2.csv")])
-    assert code != 0 and "config.json" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code != 0 and "config.json" in err and "--authors-checkpoint" in err
 
 
 # ------------------------------------------------------------------ their featurisation

@@ -163,7 +163,17 @@ def cmd_embed(args) -> int:
     check_not_input(out, source)
     check_device(args.device)
     options = {"device": args.device, "n_jobs": args.n_jobs, "errors": "nan"}
-    if getattr(args, "authors_checkpoint", False):
+    authors = getattr(args, "authors_checkpoint", False)
+    # the authors' file, or its folder, given without the flag (checkpoint.pt is ours: an
+    # interrupted `infoalign pretrain`)
+    if not authors and ((model.suffix == ".pt" and model.name != "checkpoint.pt") or (
+            model.is_dir() and not (model / "config.json").exists()
+            and (model / "pretrain.pt").is_file())):
+        raise UserError(
+            f"{model} is not a model directory written by `infoalign pretrain` (no config.json)",
+            "for the InfoAlign authors' checkpoint (pretrain.pt), add --authors-checkpoint",
+        )
+    if authors:
         embedder = InfoAlignEmbedder.from_authors_checkpoint(model, **options)
     else:
         embedder = InfoAlignEmbedder.from_pretrained(model, **options)

@@ -69,6 +69,12 @@ class GraphReference:
     def load(self):
         from ..graph import ContextGraph
 
+        if self.path is None and self.content_hash.startswith("authors-checkpoint:"):
+            raise ValueError(
+                "This embedder holds the InfoAlign authors' pretrained weights, which come "
+                "without a context graph; pass context_graph=<ContextGraph or saved path> to "
+                "pretrain a model of your own."
+            )
         if self.path is None:
             raise ValueError(
                 "This embedder was fitted on a context graph that was never saved, so the graph "

@@ -425,9 +425,17 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
                 f"{shaped} come from the authors' checkpoint and cannot be overridden."
             )
         if path is None:
-            path = fetch_authors_checkpoint(
-                cache_dir, revision=revision, offline=(offline if download else True)
-            )
+            try:
+                path = fetch_authors_checkpoint(
+                    cache_dir, revision=revision, offline=(offline if download else True)
+                )
+            except FileNotFoundError as exc:
+                if download:
+                    raise
+                raise FileNotFoundError(
+                    f"{exc} Pass download=True to fetch it, or path= to a folder holding "
+                    "pretrain.pt."
+                ) from exc
         checkpoint = load_authors_checkpoint(path, readout=readout)
         config = checkpoint.config
         params = {

@@ -187,6 +187,8 @@ def load_authors_checkpoint(path, *, readout: str | None = None) -> AuthorsCheck
         The file is not a torch state dict of the authors' layout (wrong keys or shapes, our
         own ``weights.pt``, another architecture), naming the file and what differs.
     """
+    if readout is not None and readout not in ("sum", "mean", "max"):
+        raise ValueError(f"readout must be 'sum', 'mean', 'max' or None, got {readout!r}")
     weights_path, config_path = resolve_authors_files(path)
     where = str(weights_path)
     config = read_authors_config(config_path) if config_path is not None else {}
@@ -202,8 +204,7 @@ def load_authors_checkpoint(path, *, readout: str | None = None) -> AuthorsCheck
     chosen = readout if readout is not None else config.get("readout", AUTHORS_DEFAULT_READOUT)
     if chosen not in ("sum", "mean", "max"):
         raise AuthorsCheckpointError(
-            f"readout {chosen!r} is not one of 'sum', 'mean', 'max'",
-            str(config_path) if readout is None and config_path else where,
+            f"readout {chosen!r} is not one of 'sum', 'mean', 'max'", str(config_path)
         )
     ours, ignored = _convert(state)
     checkpoint = AuthorsCheckpoint(
@@ -233,6 +234,9 @@ def _unwrap(raw, where: str) -> dict:
             if isinstance(raw.get(key), dict):
                 raw = raw[key]
                 break
+    if isinstance(raw, dict) and raw and all(isinstance(k, str) and k.startswith("module.")
+                                             for k in raw):
+        raw = {k[len("module."):]: v for k, v in raw.items()}  # saved from DataParallel
     if not isinstance(raw, dict) or not raw:
         raise AuthorsCheckpointError(
             f"holds a {type(raw).__name__}, expected a non-empty state dict (parameter name -> "
