@@ -84,6 +84,8 @@ def _authors_state_dict(dim=DIM, layers=LAYERS, seed=0) -> OrderedDict:
         linear(f"decoder_list.{k}.fc1", dim, 4 * dim)
         batch_norm(f"decoder_list.{k}.bn1", 4 * dim)
         linear(f"decoder_list.{k}.fc2", 4 * dim, out)
+    # what Module.state_dict() attaches (module versions), pickled with the dict
+    sd._metadata = OrderedDict({"": {"version": 1}, "graph_encoder.batch_norms.0": {"version": 2}})
     return sd
 
 
@@ -240,6 +242,11 @@ def _dump(obj, tmp_path):
     path = tmp_path / "emb.joblib"
     joblib.dump(obj, path)
     return path
+
+
+def test_from_pretrained_points_to_the_authors_loader(checkpoint):
+    with pytest.raises(FileNotFoundError, match="from_authors_checkpoint"):
+        InfoAlignEmbedder.from_pretrained(checkpoint)
 
 
 def test_network_shape_cannot_be_overridden(checkpoint):

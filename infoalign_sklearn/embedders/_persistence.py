@@ -98,7 +98,11 @@ def _read_config(directory: Path, name: str, expected: str) -> dict:
     config_path, weights_path = directory / "config.json", directory / "weights.pt"
     missing = [p.name for p in (config_path, weights_path) if not p.exists()]
     if missing:
-        raise FileNotFoundError(f"{directory} is not a saved {name}: missing {missing}")
+        hint = ""
+        if (directory / "pretrain.pt").is_file():
+            hint = (" It holds pretrain.pt: for the InfoAlign authors' checkpoint use "
+                    "InfoAlignEmbedder.from_authors_checkpoint(directory).")
+        raise FileNotFoundError(f"{directory} is not a saved {name}: missing {missing}.{hint}")
     try:
         config = json.loads(config_path.read_text())
     except json.JSONDecodeError as exc:
