@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-__all__ = ["BENCHMARKS", "fetch_benchmark", "infer_task", "load_benchmark", "load_csv"]
+__all__ = ["BENCHMARKS", "fetch_authors_checkpoint", "fetch_benchmark", "infer_task",
+           "load_benchmark", "load_csv"]
 
 DATA_DIR_ENV = "INFOALIGN_DATA_DIR"
 CACHE_DIR_ENV = "INFOALIGN_CACHE_DIR"
@@ -98,6 +99,169 @@ def fetch_benchmark(name: str, cache_dir=None, *, url: str | None = None) -> Pat
     with atomic_file(target) as fh:
         fh.write(payload)
     return target
+
+
+# The authors' pretrained model on the Hugging Face hub. The revision is the commit that uploaded
+# pretrain.pt ("Upload 2 files", 19 June 2024, as the repository's commit history shows); its
+# SHA-256 could not be read on the machines this package was written on (no network), so it
+# is not pinned: the first download records it beside the file and later loads check it.
+AUTHORS_CHECKPOINT_REPO = "liuganghuggingface/InfoAlign-Pretrained"
+AUTHORS_CHECKPOINT_REVISION = "1fd1c69b00652c4b2e48c19c2b742588bcbae3bd"
+AUTHORS_CHECKPOINT_SHA256: str | None = None
+_AUTHORS_WEIGHTS = "pretrain.pt"
+# the model config: pretrain.yaml at the pinned commit, renamed config.yaml later on the hub
+_AUTHORS_CONFIGS = ("pretrain.yaml", "config.yaml")
+_CHECKSUM_SUFFIX = ".sha256"
+OFFLINE_ENV = ("INFOALIGN_OFFLINE", "HF_HUB_OFFLINE")
+
+
+def _env_offline() -> bool:
+    return any(os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+               for name in OFFLINE_ENV)
+
+
+def fetch_authors_checkpoint(cache_dir=None, *, revision: str = AUTHORS_CHECKPOINT_REVISION,
+                             offline: bool | None = None, force: bool = False,
+                             sha256: str | None = AUTHORS_CHECKPOINT_SHA256) -> Path:
+    """The folder holding the InfoAlign authors' pretrained checkpoint, downloaded if needed.
+
+    Downloads ``pretrain.pt`` and its YAML config from the Hugging Face hub repository
+    ``liuganghuggingface/InfoAlign-Pretrained`` at a pinned commit, through
+    ``huggingface_hub`` (``pip install "infoalign-sklearn[hub]"``), into
+    ``<cache_dir>/authors-checkpoint/<revision>/`` (replaced atomically once complete). The
+    weights' SHA-256 is checked against ``sha256`` when given; otherwise the first download
+    records it in ``pretrain.pt.sha256`` and every later call checks the cached file against
+    that record. A cached, intact checkpoint is reused without any network access. Load the
+    folder with :meth:`InfoAlignEmbedder.from_authors_checkpoint
+    <infoalign_sklearn.InfoAlignEmbedder.from_authors_checkpoint>`.
+
+    Parameters
+    ----------
+    cache_dir : str or path, default=None
+        ``$INFOALIGN_CACHE_DIR`` or ``~/.cache/infoalign-sklearn`` when None.
+    revision : str, default=AUTHORS_CHECKPOINT_REVISION
+        Commit (or tag, branch) of the hub repository.
+    offline : bool, default=None
+        Use the cache only; None reads ``$INFOALIGN_OFFLINE`` or ``$HF_HUB_OFFLINE`` ("1",
+        "true", "yes", "on").
+    force : bool, default=False
+        Download again even when the cache holds the checkpoint.
+    sha256 : str, default=AUTHORS_CHECKPOINT_SHA256 (None: not known)
+        Expected SHA-256 of ``pretrain.pt``.
+
+    Returns
+    -------
+    folder : Path
+        Holding ``pretrain.pt``, ``pretrain.pt.sha256`` and ``pretrain.yaml`` when the hub has
+        a config at that revision.
+
+    Raises
+    ------
+    FileNotFoundError
+        Offline and not cached, or the download failed (naming where to put the file).
+    ValueError
+        The weights do not match the expected or recorded SHA-256 (a download is not kept).
+    ImportError
+        ``huggingface_hub`` is needed to download and is not installed.
+
+    Examples
+    --------
+    >>> folder = fetch_authors_checkpoint()  # doctest: +SKIP
+    >>> InfoAlignEmbedder.from_authors_checkpoint(folder).transform(["CCO"]).shape  # doctest: +SKIP
+    (1, 300)
+    """
+    from ._utils.io import atomic_directory, atomic_file, file_sha256
+
+    if not isinstance(revision, str) or not revision.strip() or ".." in revision \
+            or "\\" in revision:
+        raise ValueError(f"revision must be a commit hash, tag or branch name, got {revision!r}")
+    folder = (Path(cache_dir or default_cache_dir()).expanduser() / "authors-checkpoint"
+              / revision.strip("/").replace("/", "--"))
+    weights = folder / _AUTHORS_WEIGHTS
+    record = folder / (_AUTHORS_WEIGHTS + _CHECKSUM_SUFFIX)
+    offline = _env_offline() if offline is None else bool(offline)
+    if weights.is_file() and not force:
+        expected = sha256 or (record.read_text().strip() if record.is_file() else None)
+        found = file_sha256(weights)
+        if expected is None:  # placed there by hand: record it now
+            with atomic_file(record, "w") as fh:
+                fh.write(found + "\n")
+            return folder
+        if found == expected:
+            return folder
+        raise ValueError(
+            f"{weights} has SHA-256 {found}, expected {expected} "
+            f"({'given' if sha256 else 'recorded at download in ' + str(record)}): the file is "
+            "corrupted or was replaced. Pass force=True to download it again."
+        )
+    if offline:
+        raise FileNotFoundError(
+            f"The authors' checkpoint is not in the cache ({weights}) and downloads are off "
+            f"(offline=True or ${OFFLINE_ENV[0]} / ${OFFLINE_ENV[1]} set). Run once with network "
+            f"access, or copy pretrain.pt (and its YAML config) from "
+            f"https://huggingface.co/{AUTHORS_CHECKPOINT_REPO} into {folder}."
+        )
+    try:
+        from huggingface_hub import hf_hub_download
+    except ImportError as exc:
+        raise ImportError(
+            "Downloading the authors' checkpoint needs huggingface_hub: "
+            'pip install "infoalign-sklearn[hub]" (or put pretrain.pt into '
+            f"{folder} yourself)."
+        ) from exc
+    with atomic_directory(folder) as staging:
+        try:
+            got = hf_hub_download(AUTHORS_CHECKPOINT_REPO, _AUTHORS_WEIGHTS, revision=revision,
+                                  local_dir=staging, force_download=True)
+        except Exception as exc:  # network, unknown revision, hub errors
+            raise FileNotFoundError(
+                f"Could not download {_AUTHORS_WEIGHTS} of {AUTHORS_CHECKPOINT_REPO} at "
+                f"revision {revision} ({type(exc).__name__}: {exc}). Offline? Copy the file "
+                f"into {folder} and call again."
+            ) from exc
+        got = Path(got)
+        digest = file_sha256(got)
+        if sha256 is not None and digest != sha256:
+            raise ValueError(
+                f"Downloaded {_AUTHORS_WEIGHTS} of {AUTHORS_CHECKPOINT_REPO}@{revision} has "
+                f"SHA-256 {digest}, expected {sha256}; not saved."
+            )
+        if got != staging / _AUTHORS_WEIGHTS:
+            os.replace(got, staging / _AUTHORS_WEIGHTS)
+        (staging / (_AUTHORS_WEIGHTS + _CHECKSUM_SUFFIX)).write_text(digest + "\n")
+        _fetch_authors_config(hf_hub_download, revision, staging)
+        _remove_hub_metadata(staging)
+    return folder
+
+
+def _fetch_authors_config(hf_hub_download, revision: str, staging: Path) -> None:
+    """Download the model config as ``pretrain.yaml``; none at that revision is not an error
+    (the loader infers the sizes from the weights and uses the published readout)."""
+    try:
+        from huggingface_hub.errors import EntryNotFoundError as not_found
+    except ImportError:  # older huggingface_hub: recognised by name below
+        not_found = ()
+    for name in _AUTHORS_CONFIGS:
+        try:
+            got = Path(hf_hub_download(AUTHORS_CHECKPOINT_REPO, name, revision=revision,
+                                       local_dir=staging, force_download=True))
+        except Exception as exc:
+            if isinstance(exc, not_found) or "EntryNotFound" in type(exc).__name__:
+                continue
+            raise FileNotFoundError(
+                f"Could not download {name} of {AUTHORS_CHECKPOINT_REPO} at revision "
+                f"{revision} ({type(exc).__name__}: {exc})."
+            ) from exc
+        if got != staging / "pretrain.yaml":
+            os.replace(got, staging / "pretrain.yaml")
+        return
+
+
+def _remove_hub_metadata(staging: Path) -> None:
+    """huggingface_hub keeps download metadata in ``<local_dir>/.cache``: not ours to keep."""
+    import shutil
+
+    shutil.rmtree(staging / ".cache", ignore_errors=True)
 
 
 def _benchmark_path(name: str, data_dir, download: bool, cache_dir) -> Path:

@@ -162,8 +162,21 @@ def cmd_embed(args) -> int:
     out = check_output_file(args.out, EMBED_OUTPUT_SUFFIXES, args.overwrite)
     check_not_input(out, source)
     check_device(args.device)
-    embedder = InfoAlignEmbedder.from_pretrained(model, device=args.device, n_jobs=args.n_jobs,
-                                                 errors="nan")
+    options = {"device": args.device, "n_jobs": args.n_jobs, "errors": "nan"}
+    authors = getattr(args, "authors_checkpoint", False)
+    # the authors' file, or its folder, given without the flag (checkpoint.pt is ours: an
+    # interrupted `infoalign pretrain`)
+    if not authors and ((model.suffix == ".pt" and model.name != "checkpoint.pt") or (
+            model.is_dir() and not (model / "config.json").exists()
+            and (model / "pretrain.pt").is_file())):
+        raise UserError(
+            f"{model} is not a model directory written by `infoalign pretrain` (no config.json)",
+            "for the InfoAlign authors' checkpoint (pretrain.pt), add --authors-checkpoint",
+        )
+    if authors:
+        embedder = InfoAlignEmbedder.from_authors_checkpoint(model, **options)
+    else:
+        embedder = InfoAlignEmbedder.from_pretrained(model, **options)
     n_rows, n_invalid = embed_table(embedder, source, args.out, smiles_column=args.smiles_column,
                                     chunk_size=args.chunk_size, verbose=1)
     print(f"embedded {n_rows} rows into {args.out}; {n_invalid} invalid SMILES flagged in column "

@@ -156,7 +156,8 @@ def _add_embed(add) -> None:
             "column is kept, in order; column infoalign_valid flags rows whose SMILES is "
             "invalid or empty (their columns infoalign_0 ... are empty). Large files are "
             "streamed in chunks.")
-    p.add_argument("model", help="model directory written by `infoalign pretrain`")
+    p.add_argument("model", help="model directory written by `infoalign pretrain` (or, with "
+                                 "--authors-checkpoint, the authors' pretrain.pt or its folder)")
     p.add_argument("input", help="CSV, TSV (.tsv, .txt) or parquet (.parquet, .pq) table, "
                                     "optionally gzipped text, with a SMILES column")
     p.add_argument("--smiles-column", default="smiles", metavar="COLUMN",
@@ -170,6 +171,10 @@ def _add_embed(add) -> None:
     p.add_argument("--n-jobs", type=int, default=None, metavar="N", help=N_JOBS_HELP)
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing --out file (otherwise refused)")
+    p.add_argument("--authors-checkpoint", action="store_true",
+                   help="MODEL is the InfoAlign authors' published checkpoint (pretrain.pt and "
+                        "its YAML config, e.g. from huggingface.co/liuganghuggingface/"
+                        "InfoAlign-Pretrained); see docs/pretrained.md")
     p.set_defaults(func=cmd_embed)
 
 

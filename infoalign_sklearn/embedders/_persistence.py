@@ -69,6 +69,12 @@ class GraphReference:
     def load(self):
         from ..graph import ContextGraph
 
+        if self.path is None and self.content_hash.startswith("authors-checkpoint:"):
+            raise ValueError(
+                "This embedder holds the InfoAlign authors' pretrained weights, which come "
+                "without a context graph; pass context_graph=<ContextGraph or saved path> to "
+                "pretrain a model of your own."
+            )
         if self.path is None:
             raise ValueError(
                 "This embedder was fitted on a context graph that was never saved, so the graph "
@@ -92,7 +98,11 @@ def _read_config(directory: Path, name: str, expected: str) -> dict:
     config_path, weights_path = directory / "config.json", directory / "weights.pt"
     missing = [p.name for p in (config_path, weights_path) if not p.exists()]
     if missing:
-        raise FileNotFoundError(f"{directory} is not a saved {name}: missing {missing}")
+        hint = ""
+        if (directory / "pretrain.pt").is_file():
+            hint = (" It holds pretrain.pt: for the InfoAlign authors' checkpoint use "
+                    "InfoAlignEmbedder.from_authors_checkpoint(directory).")
+        raise FileNotFoundError(f"{directory} is not a saved {name}: missing {missing}.{hint}")
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -205,7 +215,9 @@ class PersistenceMixin:
         self.graph_reference_ = GraphReference.from_config(config["graph_reference"])
         self.loss_history_ = list(config["loss_history"])
         self.n_epochs_ = len(self.loss_history_)
-        self.n_training_molecules_ = int(config["n_training_molecules"])
+        n_molecules = config["n_training_molecules"]
+        # None: not known (the authors' checkpoint)
+        self.n_training_molecules_ = None if n_molecules is None else int(n_molecules)
         module = self._build_module()
         module.load_state_dict(state_dict)
         self.module_ = module.eval()

@@ -24,9 +24,12 @@ from sklearn.utils.validation import check_is_fitted
 from .._utils.validation import MOLECULE_PARAMETER_CONSTRAINTS
 from ..chem.graphs import collate_graphs, featurize_graphs
 from ..chem.molecules import check_molecule_input
+from ..datasets import AUTHORS_CHECKPOINT_REVISION, fetch_authors_checkpoint
 from ..graph.blocks import Bounds
+from ..nn.authors import load_authors_checkpoint
 from ..nn.infoalign import InfoAlignModel, kl_to_standard_normal, modality_loss
 from ._base import OPTIMIZER_CONSTRAINT, FitContext, GraphTrainedEmbedder, array_digest
+from ._persistence import GraphReference
 from ._profiles import feature_bounds_of
 from ._transform import resolve_device
 
@@ -313,6 +316,11 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
         """Decoder logits of each molecule for one modality: float32 (n, d), NaN rows where
         the molecule is invalid (``errors="nan"``)."""
         check_is_fitted(self, "module_")
+        if not self.modalities_:
+            raise ValueError(
+                "This embedder has no decoders (loaded from the authors' checkpoint, whose "
+                "decoders are not mapped): it only transforms molecules."
+            )
         if modality not in self.modalities_:
             raise ValueError(f"Unknown modality {modality!r}; this model decodes {list(self.modalities_)}.")
         mu, valid = self._encode(X, f"decoding {modality}")
@@ -343,11 +351,126 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
 
     # ------------------------------------------------------------ persistence
     def _config(self) -> dict:
-        return {**super()._config(), "decoder_dims": self.decoder_dims_}
+        config = {**super()._config(), "decoder_dims": self.decoder_dims_}
+        if getattr(self, "pretrained_source_", None) is not None:
+            config["pretrained_source"] = self.pretrained_source_
+        return config
 
     def _restore(self, config: dict, state_dict: dict) -> None:
         self.decoder_dims_ = {m: int(d) for m, d in config["decoder_dims"].items()}
+        if config.get("pretrained_source") is not None:
+            self.pretrained_source_ = dict(config["pretrained_source"])
         super()._restore(config, state_dict)
+
+    @classmethod
+    def from_authors_checkpoint(cls, path=None, *, readout=None, download=False,
+                                cache_dir=None, revision=AUTHORS_CHECKPOINT_REVISION,
+                                offline=None, **overrides) -> InfoAlignEmbedder:
+        """The InfoAlign authors' published pretrained model as a fitted embedder.
+
+        Reads the authors' checkpoint (``pretrain.pt`` and its YAML config, as their
+        repository ``liugangcode/InfoAlign`` writes it and ``liuganghuggingface/
+        InfoAlign-Pretrained`` publishes it), maps their parameter names onto this package's
+        encoder and returns an embedder whose ``transform`` gives their representation: the
+        mean ``mu`` of their Gaussian head over their GIN + virtual-node encoder and readout.
+        The weights are read with ``torch.load(weights_only=True)``; see
+        :mod:`infoalign_sklearn.nn.authors` for the mapping and docs/pretrained.md for what was
+        verified.
+
+        The embedder transforms, pickles and round-trips through ``save_pretrained`` /
+        ``from_pretrained``; it has no decoders (the authors' six pretraining decoders are not
+        mapped) and no context graph, so ``decode`` and ``fit`` are not available without one.
+
+        Parameters
+        ----------
+        path : str or path, default=None
+            ``pretrain.pt`` or the folder holding it. None: the cached download of
+            :func:`~infoalign_sklearn.datasets.fetch_authors_checkpoint` (fetched first when
+            ``download=True``).
+        readout : {"sum", "mean", "max"}, default=None
+            None takes the config's ``readout`` (``"sum"`` for the published model, also the
+            default when the folder has no config).
+        download : bool, default=False
+            With ``path=None``, download the checkpoint when it is not cached. Off by default:
+            nothing touches the network unless asked.
+        cache_dir, revision, offline
+            Passed to :func:`~infoalign_sklearn.datasets.fetch_authors_checkpoint`.
+        **overrides
+            Other constructor parameters (``device``, ``batch_size``, ``errors``, ``n_jobs``,
+            ``verbose``, ...). Those that shape the network come from the checkpoint.
+
+        Returns
+        -------
+        embedder : InfoAlignEmbedder
+            Fitted, module in eval mode; ``pretrained_source_`` records the file, its SHA-256,
+            the config and the checkpoint keys that were not used.
+
+        Raises
+        ------
+        FileNotFoundError
+            No checkpoint at ``path`` (or, with ``path=None``, none cached and no download).
+        AuthorsCheckpointError
+            A ``ValueError``: the file is not the authors' checkpoint (another layout, our own
+            ``weights.pt``, wrong shapes, an unsupported architecture).
+
+        Examples
+        --------
+        >>> emb = InfoAlignEmbedder.from_authors_checkpoint("ckpt/")  # doctest: +SKIP
+        >>> emb.transform(["CCO", "c1ccccc1O"]).shape  # doctest: +SKIP
+        (2, 300)
+        """
+        shaped = sorted({"latent_dim", "hidden_dim", "num_layers"} & set(overrides))
+        if shaped:
+            raise ValueError(
+                f"{shaped} come from the authors' checkpoint and cannot be overridden."
+            )
+        if path is None:
+            try:
+                path = fetch_authors_checkpoint(
+                    cache_dir, revision=revision, offline=(offline if download else True)
+                )
+            except FileNotFoundError as exc:
+                if download:
+                    raise
+                raise FileNotFoundError(
+                    f"{exc} Pass download=True to fetch it, or path= to a folder holding "
+                    "pretrain.pt."
+                ) from exc
+        checkpoint = load_authors_checkpoint(path, readout=readout)
+        config = checkpoint.config
+        params = {
+            "latent_dim": checkpoint.latent_dim, "hidden_dim": checkpoint.emb_dim,
+            "num_layers": checkpoint.num_layers, "readout": checkpoint.readout,
+            "dropout": 0.5,  # the authors' drop_ratio default (training only)
+        }
+        if isinstance(config.get("prior"), (int, float)):
+            params["beta"] = float(config["prior"])
+        if isinstance(config.get("walk_length"), int):
+            params["walk_length"] = int(config["walk_length"])
+        embedder = cls(**{**params, **overrides})
+        embedder._validate_params()
+        embedder.modalities_ = ()
+        embedder.decoder_dims_ = {}
+        embedder.feature_bounds_ = {}
+        embedder.graph_reference_ = GraphReference(
+            None, f"authors-checkpoint:sha256:{checkpoint.sha256}", False
+        )
+        embedder.loss_history_ = []
+        embedder.n_epochs_ = 0
+        embedder.n_training_molecules_ = None
+        embedder.pretrained_source_ = {
+            "format": "InfoAlign authors' checkpoint (liugangcode/InfoAlign)",
+            "weights": str(checkpoint.weights_path),
+            "sha256": checkpoint.sha256,
+            "config": None if checkpoint.config_path is None else str(checkpoint.config_path),
+            "config_entries": dict(config),
+            "readout": checkpoint.readout,
+            "ignored_keys": list(checkpoint.ignored_keys),
+        }
+        module = embedder._build_module()
+        module.encoder.load_state_dict(checkpoint.state_dict)
+        embedder.module_ = module.eval()
+        return embedder
 
 
 def _fingerprint_targets(graph, items) -> np.ndarray:

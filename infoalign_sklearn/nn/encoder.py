@@ -5,7 +5,9 @@ the categorical features, ``num_layers`` GIN convolutions (MLP hidden 2x, batch 
 after the last layer, dropout, residual connections), a virtual node updated by an MLP between
 layers, and a sum readout. Submodule names and shapes follow the authors' checkpoints
 (``graph_encoder.atom_encoder.atom_embedding_list.0.weight``, ``graph_encoder.convs.0.mlp.0``,
-``dist_net.1``, ...) so their weights can be mapped in.
+``dist_net.1``, ...) so their weights can be mapped in (:mod:`.authors` does it; their
+embedding tables also renormalise rows to norm 1 on lookup, ``max_norm=1``, which the loader
+applies to the weights once).
 
 Message passing uses ``index_add_`` directly: torch-scatter is not available everywhere and a
 sum aggregation needs nothing more.
