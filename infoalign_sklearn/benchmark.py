@@ -374,7 +374,13 @@ def evaluate_csv(path, *, smiles_column: str = "smiles", target_columns=None, mo
     from .model_selection import ScaffoldKFold
 
     data = load_csv(path, smiles_column=smiles_column, target_columns=target_columns,
-                    task=None if task == "auto" else task)
+                    task=None if task == "auto" else task, missing_smiles="drop")
+    target = np.asarray(data.target, dtype=float).reshape(len(data.data), -1)
+    unmeasured = [name for name, column in zip(data.target_names, target.T)
+                  if np.isnan(column).all()]
+    if unmeasured:
+        raise ValueError(f"target column(s) {unmeasured} of {path} hold no value (every cell is "
+                         "empty): nothing to evaluate them on; choose other --target-columns")
     smiles = list(data.data)
     fp = MorganFingerprint(n_bits=2048, errors="nan").transform(smiles)
     valid = ~np.isnan(fp[:, 0])

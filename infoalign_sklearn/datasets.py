@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import urllib.request
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -385,7 +386,7 @@ def load_benchmark(name: str, data_dir: str | os.PathLike | None = None, *,
 
 def load_csv(path: str | os.PathLike, smiles_column: str = "smiles",
              target_columns: Sequence[str] | None = None, *, task: str | None = None,
-             as_frame: bool = False, return_X_y: bool = False):
+             as_frame: bool = False, return_X_y: bool = False, missing_smiles: str = "raise"):
     """Load a CSV (optionally compressed) of SMILES and labels, NaN where not measured.
 
     Parameters
@@ -398,6 +399,9 @@ def load_csv(path: str | os.PathLike, smiles_column: str = "smiles",
         Inferred when None: classification when every measured value is 0 or 1.
     as_frame, return_X_y : bool, default=False
         As for :func:`load_benchmark`.
+    missing_smiles : {"raise", "drop"}, default="raise"
+        Rows with an empty SMILES cell: an error naming them, or left out with a warning
+        naming them.
 
     Returns
     -------
@@ -433,6 +437,15 @@ def load_csv(path: str | os.PathLike, smiles_column: str = "smiles",
         )
     if not target_columns:
         raise ValueError(f"No target columns found in {path}.")
+    if missing_smiles not in ("raise", "drop"):
+        raise ValueError(f"missing_smiles must be 'raise' or 'drop', got {missing_smiles!r}.")
+    empty = (frame[smiles_column].isna() | (frame[smiles_column].astype(str).str.strip() == ""))
+    if missing_smiles == "drop" and empty.any():
+        rows = np.flatnonzero(empty.to_numpy())
+        warnings.warn(f"{rows.size} row(s) without SMILES in {path} are left out, e.g. rows "
+                      f"{rows[:10].tolist()} (0-based, header not counted).", UserWarning,
+                      stacklevel=2)
+        frame = frame.loc[~empty.to_numpy()].reset_index(drop=True)
     _check_numeric(frame, target_columns, path)
     if task is None:
         task = infer_task(frame[target_columns].to_numpy(dtype=np.float64))

@@ -7,6 +7,8 @@
 - ``errors`` is checked wherever it is applied, so a typo never turns strict mode lenient.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -531,3 +533,79 @@ def test_parquet_input_keeps_its_types_when_early_chunks_are_empty(embedder, tmp
         result = pd.read_csv(out, dtype=str, keep_default_na=False)
         assert result["n"].tolist() == ["", "", "1", "2", "3", "4"]  # not 1.0, 2.0
         assert result["flag"].tolist() == ["", "", "True", "False", "", "True"]
+
+
+# ------------------------------------------------- unclear messages, the rest (item 17)
+def test_manifest_with_files_of_the_wrong_type_is_a_clear_error(tmp_path):
+    import json
+
+    from infoalign_sklearn.graph import ContextGraph, ContextGraphFileError
+
+    path = tmp_path / "g"
+    make_synthetic_context(n_molecules=12, random_state=0).graph.save(path)
+    manifest = json.loads((path / "manifest.json").read_text())
+    for files in ("x", {"arrays.npz": "x", "nodes.parquet": "y"}):
+        manifest["files"] = files
+        (path / "manifest.json").write_text(json.dumps(manifest))
+        with pytest.raises(ContextGraphFileError, match="'files' must map|must hold 'bytes'"):
+            ContextGraph.load(path)
+
+
+def _readers():
+    from infoalign_sklearn.readers import (
+        read_cellpainting,
+        read_compound_targets,
+        read_gct,
+        read_l1000_csv,
+        read_pertinfo,
+        read_table,
+    )
+
+    return {"read_table": read_table, "read_cellpainting": read_cellpainting,
+            "read_l1000_csv": read_l1000_csv, "read_compound_targets": read_compound_targets,
+            "read_pertinfo": read_pertinfo, "read_gct": read_gct}
+
+
+@pytest.mark.parametrize("name", list(_readers()))
+@pytest.mark.parametrize("kind", ["latin-1 text", "fake .gz"])
+def test_readers_on_undecodable_files_raise_file_format_errors(tmp_path, name, kind):
+    from infoalign_sklearn.readers import FileFormatError
+
+    suffix = ".gct" if name == "read_gct" else ".csv"
+    if kind == "latin-1 text":
+        path = tmp_path / f"table{suffix}"
+        path.write_bytes("id,Metadata_x,f1\ncp:1,caf\u00e9,1.0\n".encode("latin-1"))
+    else:
+        path = tmp_path / f"table{suffix}.gz"
+        path.write_bytes(b"id,f1\ncp:1,1.0\n")  # named .gz, not gzipped
+    with pytest.raises(FileFormatError, match="UTF-8|cannot read") as info:
+        _readers()[name](path)
+    assert str(path) in str(info.value)
+
+
+def _evaluate_table(tmp_path, smiles_cell, labels):
+    from rdkit import RDConfig
+
+    nci = Path(RDConfig.RDDataDir) / "NCI" / "first_5K.smi"
+    smiles = [line.split()[0] for line in nci.read_text().splitlines()[:40]]
+    frame = pd.DataFrame({"smiles": smiles, "y": labels})
+    frame.loc[3, "smiles"] = smiles_cell
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_evaluate_leaves_out_rows_without_smiles_with_a_warning(tmp_path, capsys):
+    path = _evaluate_table(tmp_path, None, np.arange(40) % 2)
+    code, err = _cli(["evaluate", str(path), "--target-columns", "y", "--folds", "2",
+                      "--models", "rf"], capsys)
+    assert code == 0, err
+    assert "1 row(s) without SMILES" in err and "rows [3]" in err
+
+
+def test_evaluate_with_a_target_without_values_names_it(tmp_path, capsys):
+    path = _evaluate_table(tmp_path, "CCO", np.full(40, np.nan))
+    code, err = _cli(["evaluate", str(path), "--target-columns", "y", "--folds", "2",
+                      "--models", "rf"], capsys)
+    assert code == 2 and "['y']" in err and "hold no value" in err
+    assert "scaffold groups" not in err

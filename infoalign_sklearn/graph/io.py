@@ -148,11 +148,19 @@ def _read_manifest(folder: Path) -> dict:
 
 def _check_files(folder: Path, manifest: dict) -> None:
     files = manifest.get("files", {})
+    if not isinstance(files, dict):
+        raise ContextGraphFileError(f"{folder / MANIFEST}: 'files' must map file names to their "
+                                    f"size and checksum, found {type(files).__name__}")
     for name in (ARRAYS, NODES):
         file_path = folder / name
         expected = files.get(name)
         if expected is None:
             raise ContextGraphFileError(f"{folder / MANIFEST}: no entry for {name}")
+        if not (isinstance(expected, dict) and isinstance(expected.get("bytes"), int)
+                and isinstance(expected.get("sha256"), str)):
+            raise ContextGraphFileError(f"{folder / MANIFEST}: the entry for {name} must hold "
+                                        f"'bytes' (an integer) and 'sha256' (text), found "
+                                        f"{expected!r}"[:300])
         if not file_path.is_file():
             raise ContextGraphFileError(f"{folder}: file {name} is missing")
         size = file_path.stat().st_size

@@ -104,13 +104,23 @@ def read_table(path_or_frame, sep: str | None = None, **kwargs) -> pd.DataFrame:
     path = check_file(path_or_frame)
     detected = table_format(path)
     if detected is None:
-        return pd.read_parquet(path)
+        try:
+            return pd.read_parquet(path)
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise FileFormatError(f"cannot read as a parquet file ({exc})", str(path)) from None
     sep = detected if sep is None else sep
     try:
         return pd.read_csv(path, sep=sep, low_memory=False, **kwargs)
     except pd.errors.ParserError as exc:
         raise FileFormatError(f"cannot parse as a {'tab' if sep == chr(9) else sep!r}-separated "
                               f"table ({exc})", str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(f"not UTF-8 text (byte {exc.start}: {exc.object[exc.start:exc.start + 1]!r}); "
+                              "save the table as UTF-8", str(path)) from None
+    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+        raise FileFormatError(f"cannot read: {exc} (is it really "
+                              f"{'gzipped' if path.name.lower().endswith('.gz') else 'a text table'}?)",
+                              str(path)) from None
 
 
 def require_columns(frame: pd.DataFrame, columns: Sequence[str], source: str,

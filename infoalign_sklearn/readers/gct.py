@@ -207,8 +207,14 @@ class _GctLines:
 
     def __init__(self, path: Path) -> None:
         self.source = str(path)
-        with _open_text(path) as fh:
-            self.lines = fh.read().split("\n")
+        try:
+            with _open_text(path) as fh:
+                self.lines = fh.read().split("\n")
+        except UnicodeDecodeError as exc:
+            raise FileFormatError(f"not UTF-8 text (byte {exc.start}); a GCT file is UTF-8 "
+                                  "text, optionally gzipped", self.source) from None
+        except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+            raise FileFormatError(f"cannot read: {exc}", self.source) from None
         if self.lines and self.lines[-1] == "":
             self.lines.pop()
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..graph import ContextGraph, ContextGraphFileError
 from ..graph.schema import EXPRESSION_PREFIX, GENE_PREFIX, MOLECULE_PREFIX, MORPHOLOGY_PREFIX
+from ._common import read_table
 
 __all__ = ["read_infoalign_raw"]
 
@@ -81,7 +82,7 @@ class _RawTables:
         if not path.is_file():
             raise FileNotFoundError(f"{folder}: structure.csv.gz is missing (InfoAlign raw "
                                     "layout)")
-        structure = pd.read_csv(path)
+        structure = read_table(path)
         for column in ("mol_id", "smiles"):
             if column not in structure.columns:
                 raise ValueError(f"{path}: missing column {column!r}")
@@ -111,7 +112,7 @@ class _RawTables:
         parts = []
         for csv in sorted(glob.glob(str(self.folder / "CP-*.csv.gz"))):
             stem = Path(csv).name[: -len(".csv.gz")]
-            df = pd.read_csv(csv)
+            df = read_table(csv)
             if "mol_id" not in df.columns:
                 raise ValueError(f"{csv}: missing column 'mol_id'")
             features = _features(self.folder, stem, len(df))
@@ -133,14 +134,14 @@ class _RawTables:
         path = self.folder / "GE.csv.gz"
         if not path.is_file():
             return
-        df = pd.read_csv(path)
+        df = read_table(path)
         id_col = _id_column(df, str(path), ("express_id", "gene_id"))
         features = _features(self.folder, "GE", len(df))
         keep = self.molecule_rows(df, path.name)
         columns = [f"ge_{j}" for j in range(features.shape[1])]
         idmap = self.folder / "L1k_idmaps.csv"
         if idmap.is_file():
-            ids = pd.read_csv(idmap)
+            ids = read_table(idmap)
             if "ncbi_gene_id" in ids.columns and len(ids) == features.shape[1]:
                 columns = [_gene_key(v) for v in ids["ncbi_gene_id"]]
         key = (EXPRESSION_PREFIX + df[id_col].astype(str)).where(keep)
@@ -155,7 +156,7 @@ class _RawTables:
         self.links.append(pairs)
 
     def _gene_file(self, csv: str, stem: str):
-        df = pd.read_csv(csv)
+        df = read_table(csv)
         if "ncbi_gene_id" not in df.columns:
             raise ValueError(f"{csv}: missing column 'ncbi_gene_id'")
         features = _features(self.folder, stem, len(df))
@@ -195,7 +196,7 @@ class _RawTables:
         path = self.folder / "G-G.csv.gz"
         if not path.is_file():
             return
-        gg = pd.read_csv(path)
+        gg = read_table(path)
         for column in ("source_id", "target_id"):
             if column not in gg.columns:
                 raise ValueError(f"{path}: missing column {column!r}")
