@@ -179,10 +179,10 @@ def user_exclusions(files: list[str], column: str | None) -> dict[str, list[str]
     return out
 
 
-def exclusion_keys(paths: dict[str, Path], jump_smiles: pd.Series,
-                   extra: dict[str, list[str]]) -> tuple[set[str], list[str], dict[str, int]]:
+def exclusion_keys(paths: dict[str, Path], jump_smiles: pd.Series, extra: dict[str, list[str]]
+                   ) -> tuple[set[str], set[str], list[str], dict[str, int]]:
     """InChIKey skeletons to keep out of the graph (own and parent of every molecule), the
-    SMILES they came from, and the number of molecules per source."""
+    own skeletons alone, the SMILES they came from, and the number of molecules per source."""
     keys: set[str] = set()
     all_smiles: list[str] = []
     sizes = {}
@@ -200,9 +200,12 @@ def exclusion_keys(paths: dict[str, Path], jump_smiles: pd.Series,
     for name, smiles in extra.items():
         sizes[Path(name).name] = len(smiles)
         all_smiles += smiles
+    own_keys = set(keys)
     for own, parent in molecule_key_pairs(all_smiles):
+        if own:
+            own_keys.add(own)
         keys.update(k for k in (own, parent) if k)
-    return keys, all_smiles, sizes
+    return keys, own_keys, all_smiles, sizes
 
 
 def profiled_counts(graph: ContextGraph) -> dict[str, int]:
@@ -354,7 +357,7 @@ def main(argv=None) -> int:
 
     # leave the benchmark molecules out, and every profile they produced: before the graph is
     # built, so that they shape neither the feature scaling nor the similarity edges
-    keys, excluded_smiles, sizes = exclusion_keys(paths, jump_smiles, extra)
+    keys, own_keys, excluded_smiles, sizes = exclusion_keys(paths, jump_smiles, extra)
     pairs = molecule_key_pairs(molecules["smiles"].tolist())
     own = pd.Series([o for o, _ in pairs]).fillna(molecules["id"].str.removeprefix("mol:"))
     parent = pd.Series([p for _, p in pairs])
@@ -369,8 +372,10 @@ def main(argv=None) -> int:
     links = links[~links["source"].isin(gone) & ~links["target"].isin(gone)]
     morphology = morphology.drop(index=list(dropped_profiles & set(morphology.index)))
     expression = expression.drop(index=list(dropped_profiles & set(expression.index)))
+    parent_only = int((in_excluded & ~own.isin(own_keys).to_numpy()).sum())
     step(f"excluded ({', '.join(f'{k} {v}' for k, v in sizes.items())}): removed "
-         f"{len(dropped)} molecules and {len(dropped_profiles)} profiles they produced", start)
+         f"{len(dropped)} molecules ({parent_only} matched only through their parent: salt / "
+         f"charge form) and {len(dropped_profiles)} profiles they produced", start)
 
     # a molecule without any link has no context to learn from, and a profile without its
     # molecule is never reached by a walk from a molecule except through similarity
