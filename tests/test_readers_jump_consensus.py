@@ -139,6 +139,9 @@ def test_smiles_lists_from_tables_and_smi_files(tmp_path):
     assert read_smiles_list(tmp_path / "b.tsv", smiles_column="structure") == ["CCO"]
     (tmp_path / "c.smi").write_text("SMILES Name\n# a comment\nCCO ethanol\n\nc1ccccc1\n")
     assert read_smiles_list(tmp_path / "c.smi") == ["CCO", "c1ccccc1"]
+    with gzip.open(tmp_path / "e.smi.gz", "wt") as handle:
+        handle.write("CCO.Cl\tethanol hydrochloride\n")
+    assert read_smiles_list(tmp_path / "e.smi.gz") == ["CCO.Cl"]
     (tmp_path / "d.smi").write_text("# nothing\n")
     with pytest.raises(FileFormatError, match="no SMILES"):
         read_smiles_list(tmp_path / "d.smi")
@@ -167,6 +170,10 @@ def test_jump_compounds(tmp_path):
     assert table["compound_id"].tolist() == ["JCP2022_000001", JUMP_DMSO]
     assert table["inchikey14"].isna().all()
     assert read_jump_compounds(path, ids=[JUMP_DMSO])["smiles"].tolist() == ["CS(C)=O"]
+    keyed = pd.DataFrame({"Metadata_JCP2022": ["J1"], "Metadata_SMILES": ["CCO"],
+                          "Metadata_InChIKey": ["LFQSCWFLJHTTHZ-UHFFFAOYSA-N"]})
+    assert read_jump_compounds(keyed).to_dict("records") == [
+        {"compound_id": "J1", "smiles": "CCO", "inchikey14": "LFQSCWFLJHTTHZ"}]
     clash = pd.DataFrame({"Metadata_JCP2022": ["J1", "J1"], "smiles": ["CCO", "CCN"]})
     with pytest.raises(FileFormatError, match="'J1' has several different SMILES"):
         read_jump_compounds(clash)

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -96,7 +97,7 @@ def read_smiles_list(path_or_frame: PathLike | pd.DataFrame, *,
 
 
 def _read_smi(path: Path) -> list[str]:
-    opener = __import__("gzip").open if path.name.lower().endswith(".gz") else open
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
     smiles = []
     with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, start=1):
