@@ -56,9 +56,11 @@ _LAZY_NAMES = {
     "GCTData": ".readers",
     "MatchReport": ".readers",
     "read_cellpainting": ".readers",
+    "read_consensus_signatures": ".readers",
     "read_gct": ".readers",
     "read_gctx": ".readers",
     "read_infoalign_raw": ".readers",
+    "read_jump_profiles": ".readers",
     "read_l1000": ".readers",
 }
 

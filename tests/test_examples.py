@@ -180,8 +180,51 @@ def test_build_real_context_lists_missing_files(tmp_path):
         run_example("build_real_context", ["--data-dir", str(tmp_path), "--out", "g"])
 
 
+def test_build_real_context_exclude_files(tmp_path):
+    module = load_example("build_real_context")
+    pd.DataFrame({"canonical_smiles": ["CCO", "CCN.Cl"]}).to_csv(tmp_path / "mine.csv",
+                                                                 index=False)
+    (tmp_path / "more.smi").write_text("c1ccccc1 benzene\n")
+    got = module.user_exclusions([str(tmp_path / "mine.csv"), str(tmp_path / "more.smi")], None)
+    assert got == {str(tmp_path / "mine.csv"): ["CCO", "CCN.Cl"],
+                   str(tmp_path / "more.smi"): ["c1ccccc1"]}
+    pd.DataFrame({"structure": ["CCO"]}).to_csv(tmp_path / "odd.csv", index=False)
+    with pytest.raises(SystemExit, match=r"--exclude .*odd\.csv.*no SMILES column"):
+        module.user_exclusions([str(tmp_path / "odd.csv")], None)
+    assert module.user_exclusions([str(tmp_path / "odd.csv")], "structure") == {
+        str(tmp_path / "odd.csv"): ["CCO"]}
+    with pytest.raises(SystemExit, match="No such file"):
+        module.user_exclusions([str(tmp_path / "absent.csv")], None)
+    args = module.parse_args(["--out", "g", "--exclude", "a.csv", "b.smi",
+                              "--exclude-smiles-column", "s"])
+    assert args.exclude == ["a.csv", "b.smi"] and args.exclude_smiles_column == "s"
+
+
+def test_build_real_context_profiled_counts():
+    from infoalign_sklearn.graph import ContextGraph
+
+    graph = ContextGraph.from_edges(
+        ["mol:a", "mol:b", "mol:c", "cp:a", "ge:a", "ge:b"],
+        ["molecule"] * 3 + ["morphology", "expression", "expression"], ["CCO", "CCN", "CCC"]
+        + [None] * 3, edges=([0, 0, 1, 2], [3, 4, 5, 1], [1.0] * 4,
+                             ["perturbation"] * 3 + ["similarity"]))
+    counts = load_example("build_real_context").profiled_counts(graph)
+    assert counts == {"molecules": 3, "with morphology": 1, "with expression": 2,
+                      "with both": 1, "with any profile": 2}
+
+
 @pytest.mark.skipif(_real_data_dir() is None,
                     reason="needs the real data: set INFOALIGN_DATA_DIR or provide ../shared/data")
-def test_build_real_context(tmp_path):
+def test_build_real_context(tmp_path, capsys):
+    # a JUMP-profiled compound in no benchmark (3-methylpyrazole, JCP2022_104289), given as
+    # its hydrochloride: it and its profile must leave the graph
+    (tmp_path / "mine.smi").write_text("Cc1cc[nH]n1.Cl 3-methylpyrazole HCl\n")
     assert run_example("build_real_context", ["--data-dir", str(_real_data_dir()),
-                                              "--out", str(tmp_path / "real")]) == 0
+                                              "--out", str(tmp_path / "real"),
+                                              "--exclude", str(tmp_path / "mine.smi")]) == 0
+    from infoalign_sklearn.graph import ContextGraph
+
+    graph = ContextGraph.load(tmp_path / "real")
+    assert (graph.molecule_index(["Cc1cc[nH]n1"]) == -1).all()
+    assert (graph.node_index(["cp:JCP2022_104289"]) == -1).all()
+    assert "mine.smi 1" in capsys.readouterr().out

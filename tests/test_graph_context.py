@@ -123,7 +123,7 @@ def test_molecule_index_matches_inchikey_skeleton():
 
 def test_without_molecules_removes_exactly_those_nodes_and_edges():
     g = small_graph()
-    h = g.without_molecules(["OCC"])  # ethanol
+    h = g.without_molecules(["OCC"], orphans="keep")  # ethanol; its profile stays
     assert h.n_nodes == g.n_nodes - 1
     assert "mol:eth" not in h.node_ids.tolist()
     before = {(g.node_ids[s], g.node_ids[t]) for s, t in g.edges()[["source", "target"]].values}

@@ -21,10 +21,12 @@ from .molecules import (
     raise_or_mask_invalid,
 )
 from .scaffolds import scaffold_of, scaffolds_of
+from .standardize import molecule_key_pairs, parent_inchikey14, parent_molecule
 
 __all__ = [
     "ATOM_FEATURE_DIMS", "ATOM_FEATURE_NAMES", "BOND_FEATURE_DIMS", "BOND_FEATURE_NAMES", "FingerprintSpec",
     "InvalidMoleculeError", "MolGraph", "check_molecule_input", "collate_graphs",
-    "featurize_graphs", "inchikey14", "mol_from_input", "mol_to_graph", "morgan_fingerprints",
-    "parse_molecules", "raise_or_mask_invalid", "scaffold_of", "scaffolds_of", "smiles_to_graph",
+    "featurize_graphs", "inchikey14", "mol_from_input", "mol_to_graph", "molecule_key_pairs",
+    "morgan_fingerprints", "parent_inchikey14", "parent_molecule", "parse_molecules",
+    "raise_or_mask_invalid", "scaffold_of", "scaffolds_of", "smiles_to_graph",
 ]

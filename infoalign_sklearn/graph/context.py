@@ -112,7 +112,7 @@ class ContextGraph(GraphQueries):
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        for lazy in ("content_hash", "_id_lookup", "_key_lookup"):
+        for lazy in ("content_hash", "_id_lookup", "_key_lookup", "_parent_keys"):
             state.pop(lazy, None)
         return state
 

@@ -10,8 +10,9 @@ from functools import cached_property
 
 import numpy as np
 
-from ..chem import check_molecule_input, inchikey14
+from ..chem import check_molecule_input, inchikey14, molecule_key_pairs
 from .csr import induced_csr
+from .exclusion import removal_mask
 from .schema import NODE_KINDS, node_id
 from .walks import random_walks
 
@@ -110,12 +111,46 @@ class GraphQueries:
             self.weights[mask], self.edge_kinds[mask], self._metadata, keys,
         )
 
-    def without_molecules(self, smiles):
-        """A copy without the molecule nodes matching ``smiles`` (by InChIKey skeleton).
+    def molecule_parent_inchikey14(self) -> np.ndarray:
+        """Skeleton InChIKey of every molecule node's parent (largest organic fragment,
+        neutralised; see :func:`~infoalign_sklearn.chem.parent_molecule`), aligned with
+        :attr:`molecule_nodes`; None where the SMILES is invalid."""
+        return self._parent_keys
 
-        Exactly the matching molecule nodes and their edges are removed (all molecule nodes
-        sharing a skeleton with an input); profile and gene nodes stay. Use it to keep
-        benchmark molecules out of pretraining.
+    @cached_property
+    def _parent_keys(self) -> np.ndarray:
+        keys = np.array([parent for _, parent in molecule_key_pairs(self.molecule_smiles)],
+                        dtype=object)
+        keys.setflags(write=False)
+        return keys
+
+    def without_molecules(self, smiles, *, match: str = "parent", orphans: str = "remove",
+                          return_report: bool = False):
+        """A copy without the molecules matching ``smiles`` and the profiles only they made.
+
+        Parameters
+        ----------
+        smiles : list-like of str or Mol
+            Molecules to exclude (a benchmark's, say). Invalid SMILES match nothing (the
+            report counts them).
+        match : {"parent", "skeleton"}
+            ``"parent"`` (default): a molecule node goes when its own InChIKey skeleton or its
+            parent's (largest organic fragment, neutralised) equals the own or parent skeleton
+            of any input, so ``CCO.Cl`` removes ethanol and ``CC(=O)[O-].[Na+]`` acetic acid.
+            ``"skeleton"``: own skeletons only (the rule before parents were matched).
+        orphans : {"remove", "keep"}
+            ``"remove"`` (default): morphology and expression nodes linked to a removed
+            molecule and to no remaining molecule go too (a profile of an excluded compound
+            still describes it); profiles shared with a kept molecule stay, genes always stay.
+            ``"keep"``: only molecule nodes are removed.
+        return_report : bool
+            Also return a :class:`~infoalign_sklearn.graph.MoleculeRemoval` with the counts.
+
+        Returns
+        -------
+        ContextGraph, or (ContextGraph, MoleculeRemoval) with ``return_report=True``
+            Feature scaling bounds are unchanged (:meth:`subgraph`); with nothing to remove
+            the copy has the same ``content_hash``.
 
         Examples
         --------
@@ -125,14 +160,14 @@ class GraphQueries:
         >>> h = g.without_molecules(["OCC"])
         >>> h.molecule_smiles, h.n_edges
         (['CCN'], 0)
+        >>> h, report = g.without_molecules(["CCN.Cl"], return_report=True)
+        >>> h.molecule_smiles, report.n_molecules, report.n_parent_only
+        (['CCO'], 1, 1)
         """
         items = check_molecule_input(smiles)
-        drop_keys = {k for k in (inchikey14(item) for item in items) if k is not None}
-        mol_keys = self.molecule_inchikey14()
-        drop = np.array([k in drop_keys for k in mol_keys.tolist()], dtype=bool)
-        keep = np.ones(self.n_nodes, dtype=bool)
-        keep[self.molecule_nodes[drop]] = False
-        return self.subgraph(keep)
+        drop, report = removal_mask(self, items, match=match, orphans=orphans)
+        graph = self.subgraph(~drop)
+        return (graph, report) if return_report else graph
 
     # --- walks --------------------------------------------------------------------------
     def random_walks(self, start_nodes, walk_length: int = 4, random_state=None):

@@ -7,7 +7,7 @@ kept as written (HGNC symbols are case-sensitive: ``C1orf112``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -27,7 +27,7 @@ from .gct import GCTData
 from .identifiers import MatchReport, molecule_table
 
 __all__ = [
-    "GENE_PREFIX", "HETIONET_GENE_METAEDGES", "CompoundTargets", "gene_node_id",
+    "GENE_PREFIX", "HETIONET_GENE_METAEDGES", "CompoundTargets", "entrez_symbols", "gene_node_id",
     "overexpression_profiles", "perturbation_links", "read_compound_targets",
     "read_hetionet_sif", "read_lincs_dysregulation", "read_ppi",
 ]
@@ -225,6 +225,21 @@ def read_ppi(
     a = GENE_PREFIX + pairs[source_column].astype(str).str.strip()
     b = GENE_PREFIX + pairs[target_column].astype(str).str.strip()
     return make_links(a, b, kind)
+
+
+def entrez_symbols(genes) -> dict[str, str]:
+    """Entrez gene id -> symbol, from ``lincs_genes.tsv`` (``entrez_gene_id``, ``symbol``), a
+    Hetionet node table (``id`` ``Gene::<Entrez>``, ``name``, ``kind``) or a mapping.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> entrez_symbols(pd.DataFrame({"entrez_gene_id": [7157], "symbol": ["TP53"]}))
+    {'7157': 'TP53'}
+    """
+    if isinstance(genes, (Mapping, pd.Series)):
+        return {str(k): str(v) for k, v in genes.items()}
+    return _entrez_symbols(genes)
 
 
 def _entrez_symbols(genes) -> dict[str, str]:

@@ -91,12 +91,14 @@ def ik14_from_inchikey(key) -> str | None:
     --------
     >>> ik14_from_inchikey("LFQSCWFLJHTTHZ-UHFFFAOYSA-N")
     'LFQSCWFLJHTTHZ'
+    >>> ik14_from_inchikey("InChIKey=LFQSCWFLJHTTHZ-UHFFFAOYSA-N")
+    'LFQSCWFLJHTTHZ'
     >>> ik14_from_inchikey("not a key") is None
     True
     """
     if not isinstance(key, str):
         return None
-    key = key.strip().upper()
+    key = key.strip().upper().removeprefix("INCHIKEY=")  # pertinfo / DrugBank write the prefix
     if INCHIKEY.match(key) or IK14.match(key):
         return key[:14]
     return None
