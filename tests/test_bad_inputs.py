@@ -609,3 +609,39 @@ def test_evaluate_with_a_target_without_values_names_it(tmp_path, capsys):
                       "--models", "rf"], capsys)
     assert code == 2 and "['y']" in err and "hold no value" in err
     assert "scaffold groups" not in err
+
+
+# ---------------------------------------- fuzzing the table builders: clear errors only
+_ID = st.sampled_from(["mol:A", "mol:B", " mol:A", "cp:1", "cp:1 ", "cp:2", "ge:1", "", "x"])
+_VALUE = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32),
+                   st.sampled_from(["1.5", "abc", None, True]))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(
+    smiles=st.lists(st.sampled_from(["CCO", "CCN", "C C", "", "xx", None, "c1ccccc1"]),
+                    min_size=1, max_size=3),
+    mol_ids=st.lists(_ID, min_size=1, max_size=3),
+    profile_ids=st.lists(_ID, min_size=1, max_size=3),
+    values=st.lists(_VALUE, min_size=6, max_size=6),
+    link_rows=st.lists(st.tuples(_ID, _ID, st.sampled_from(["perturbation", "target", "bad"])),
+                       max_size=4),
+)
+def test_fuzzed_tables_give_a_graph_or_a_clear_error(smiles, mol_ids, profile_ids, values,
+                                                     link_rows):
+    from infoalign_sklearn.graph import ContextGraph
+
+    n = min(len(smiles), len(mol_ids))
+    molecules = pd.DataFrame({"id": mol_ids[:n], "smiles": smiles[:n]})
+    k = len(profile_ids)
+    profile = pd.DataFrame({"f1": values[:k], "f2": values[3:3 + k]}, index=profile_ids)
+    links = pd.DataFrame(link_rows, columns=["source", "target", "kind"])
+    try:
+        graph = ContextGraph.from_tables(molecules, {"morphology": profile}, links=links,
+                                         similarity_modalities=())
+    except (ValueError, TypeError) as exc:
+        assert str(exc)  # a message, never a bare error
+        return
+    ids = graph.node_ids.tolist()
+    assert all(i == i.strip() and i for i in ids) and len(set(ids)) == len(ids)
