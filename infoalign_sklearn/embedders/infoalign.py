@@ -187,6 +187,7 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
 
     _progress_desc = "pretraining InfoAlign"
     _hidden_losses = ("kl",)
+    _supports_distributed = True
 
     # ------------------------------------------------------------------ fit
     def fit(self, X=None, y=None):
@@ -260,10 +261,9 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
             )
         return starts, mol_graphs, extra_fps
 
-    def _batch_loss(self, ctx: FitContext, idx, rng) -> dict:
-        data, device = ctx.data, ctx.device
-        batch = collate_graphs([data.mol_graphs[i] for i in idx]).to(device)
-        starts = data.start_nodes[idx]
+    def _walks_of(self, ctx: FitContext, idx, rng) -> tuple[np.ndarray, np.ndarray]:
+        """Walk nodes and path weights of the batch ``idx`` (-1 / 0 off the graph)."""
+        starts = ctx.data.start_nodes[idx]
         on_graph = np.flatnonzero(starts >= 0)
         nodes = np.full((len(idx), self.walk_length + 1), -1, dtype=np.int64)
         weights = np.zeros((len(idx), self.walk_length + 1), dtype=np.float32)
@@ -273,6 +273,12 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
             )
             nodes[on_graph] = walk_nodes
             weights[on_graph] = walk_weights
+        return nodes, weights
+
+    def _batch_loss(self, ctx: FitContext, idx, rng) -> dict:
+        data, device = ctx.data, ctx.device
+        batch = collate_graphs([data.mol_graphs[i] for i in idx]).to(device)
+        nodes, weights = self._walks_of(ctx, idx, rng)
         mu, sigma = ctx.module(batch)
         walks = _Walks(idx, nodes, weights, mu)
         terms = {}
@@ -284,7 +290,37 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
         loss = self.beta * kl + sum(terms.values(), torch.zeros((), device=device))
         return dict((*terms.items(), ("kl", kl), ("beta_kl", self.beta * kl), ("loss", loss)))
 
-    def _modality_term(self, ctx: FitContext, modality: str, walks: _Walks):
+    def _sharded_batch_loss(self, ctx: FitContext, idx, rng, part: slice) -> dict:
+        # every rank draws the walks of the whole batch (the one-process draws), then encodes
+        # its molecules idx[part]; each term is its share of the batch's mean
+        data, device = ctx.data, ctx.device
+        nodes, weights = self._walks_of(ctx, idx, rng)
+        batch = collate_graphs([data.mol_graphs[i] for i in idx[part]]).to(device)
+        mu, sigma = ctx.module(batch)
+        walks = _Walks(idx, nodes, weights, mu)
+        terms = {}
+        for m in self.modalities_:
+            hit_mol, targets, w = self._modality_targets(ctx, m, walks)
+            targets = np.ascontiguousarray(targets, dtype=np.float32)
+            if len(hit_mol) == 0:  # decided on the whole batch: every rank skips the decoder
+                continue
+            mine = (hit_mol >= part.start) & (hit_mol < part.stop)
+            # run on every rank (its batch norm is a collective), as one process runs it
+            logits = ctx.module.decoders[m](mu)[torch.from_numpy(hit_mol[mine] - part.start).to(device)]
+            count = int(np.isfinite(targets).sum())
+            if count == 0:
+                continue
+            terms[m] = modality_loss(
+                logits, torch.from_numpy(targets[mine]).to(device),
+                torch.from_numpy(w[mine].astype(np.float32)).to(device), count=count,
+            )
+        kl = kl_to_standard_normal(mu, sigma, reduction="sum") / len(idx)
+        loss = self.beta * kl + sum(terms.values(), torch.zeros((), device=device))
+        return dict((*terms.items(), ("kl", kl), ("beta_kl", self.beta * kl), ("loss", loss)))
+
+    def _modality_targets(self, ctx: FitContext, modality: str, walks: _Walks):
+        """(batch position, target row, path weight) of each walk node carrying the modality
+        (plus the fingerprint of each molecule of X outside the graph)."""
         block, data = ctx.data.blocks[modality], ctx.data
         nodes = walks.nodes
         rows = np.where(nodes >= 0, block.rows[np.clip(nodes, 0, None)], -1)
@@ -298,6 +334,10 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
                 hit_mol = np.concatenate([hit_mol, extra])
                 targets = np.concatenate([targets, data.extra_fps[walks.idx[extra] - n_graph_mols]])
                 w = np.concatenate([w, np.ones(len(extra), dtype=np.float32)])
+        return hit_mol, targets, w
+
+    def _modality_term(self, ctx: FitContext, modality: str, walks: _Walks):
+        hit_mol, targets, w = self._modality_targets(ctx, modality, walks)
         if len(hit_mol) == 0:
             return None
         device = ctx.device
