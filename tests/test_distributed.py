@@ -17,7 +17,7 @@ from numpy.testing import assert_allclose
 
 from infoalign_sklearn import ContrastiveEmbedder, InfoAlignEmbedder, make_synthetic_context
 from infoalign_sklearn.cli import main
-from infoalign_sklearn.embedders import _distributed
+from infoalign_sklearn.embedders import _base, _distributed
 from infoalign_sklearn.embedders._distributed import (
     DistributedBatchNorm1d,
     Ranks,
@@ -131,8 +131,8 @@ def test_resume_in_another_world_size_is_refused(two_process_run):
 @pytest.fixture
 def fake_ranks(monkeypatch):
     """fit believes it is rank 0 of 4 processes (nothing is launched)."""
-    monkeypatch.setattr(_distributed, "current_ranks", lambda device_type: Ranks(0, 4, 0, False))
-    monkeypatch.setattr(_distributed, "broadcast_object", lambda obj, ranks, device: obj)
+    monkeypatch.setattr(_base, "current_ranks", lambda device_type: Ranks(0, 4, 0, False))
+    monkeypatch.setattr(_base, "broadcast_object", lambda obj, ranks, device: obj)
 
 
 def test_contrastive_embedder_is_refused_in_several_processes(fake_ranks):

@@ -35,7 +35,16 @@ from tqdm.auto import tqdm
 from .._utils.io import atomic_file
 from .._utils.parallel import progress_options
 from .._utils.validation import molecule_input_tags
-from . import _distributed
+from ._distributed import (
+    all_reduce_gradients,
+    all_reduce_terms,
+    broadcast_module,
+    broadcast_object,
+    current_ranks,
+    restore_batchnorm,
+    shard_of,
+    use_distributed_batchnorm,
+)
 from ._persistence import GraphReference, PersistenceMixin
 from ._transform import EncodingMixin, resolve_device
 
@@ -151,7 +160,7 @@ class GraphTrainedEmbedder(PersistenceMixin, EncodingMixin, ClassNamePrefixFeatu
         graph = self._resolve_graph()
         seed = self._base_seed()
         device = resolve_device(self.device)
-        ranks = _distributed.current_ranks(device.type)
+        ranks = current_ranks(device.type)
         if ranks is not None:
             device, seed = self._join_ranks(ranks, device, seed)
         data = self._prepare(graph, X)
@@ -163,14 +172,14 @@ class GraphTrainedEmbedder(PersistenceMixin, EncodingMixin, ClassNamePrefixFeatu
             torch.manual_seed(seed)
             module = self._build_module().to(device)
             if ranks is not None:
-                _distributed.use_distributed_batchnorm(module)
-                _distributed.broadcast_module(module)
+                use_distributed_batchnorm(module)
+                broadcast_module(module)
             optimizer = make_optimizer(self.optimizer, module.parameters(), self.lr,
                                        self.weight_decay)
             ctx = FitContext(module, optimizer, graph, data, seed, device, ranks)
             history = self._train(ctx)
         if ranks is not None:
-            _distributed.restore_batchnorm(module)
+            restore_batchnorm(module)
         self.module_ = module.eval()
         self.loss_history_ = history
         self.n_epochs_ = len(history)
@@ -191,7 +200,7 @@ class GraphTrainedEmbedder(PersistenceMixin, EncodingMixin, ClassNamePrefixFeatu
                     state = _read_checkpoint(checkpoint, torch.device("cpu"))
                 except ValueError as exc:
                     state = {"error": str(exc)}
-            state = _distributed.broadcast_object(state, ctx.ranks, ctx.device)
+            state = broadcast_object(state, ctx.ranks, ctx.device)
             if state is not None:
                 if "error" in state:
                     raise ValueError(state["error"])
@@ -245,7 +254,7 @@ class GraphTrainedEmbedder(PersistenceMixin, EncodingMixin, ClassNamePrefixFeatu
             )
         if device.type == "cuda" and device.index is None:
             device = torch.device("cuda", ranks.local_rank)
-        return device, int(_distributed.broadcast_object(seed, ranks, device))
+        return device, int(broadcast_object(seed, ranks, device))
 
     def _check_shards(self, n: int, ranks) -> None:
         """Every step must give each rank at least one molecule."""
@@ -274,14 +283,14 @@ class GraphTrainedEmbedder(PersistenceMixin, EncodingMixin, ClassNamePrefixFeatu
         losses = EpochLosses(self._loss_names(), epoch, bar, hidden=self._hidden_losses)
         for b in range(self._n_batches(len(order))):
             idx = order[b * self.batch_size:(b + 1) * self.batch_size]
-            terms = self._sharded_batch_loss(ctx, idx, rng, _distributed.shard_of(len(idx), ranks))
+            terms = self._sharded_batch_loss(ctx, idx, rng, shard_of(len(idx), ranks))
             if terms is None:
                 continue
             ctx.optimizer.zero_grad(set_to_none=True)
             terms["loss"].backward()
-            _distributed.all_reduce_gradients(ctx.module.parameters())
+            all_reduce_gradients(ctx.module.parameters())
             ctx.optimizer.step()
-            losses.add(_distributed.all_reduce_terms(terms))
+            losses.add(all_reduce_terms(terms))
         return self._epoch_record(ctx, losses.record())
 
     def _epoch_record(self, ctx: FitContext, record: dict) -> dict:
