@@ -177,6 +177,10 @@ def pretrain_and_save(args) -> None:
         n_jobs=args.n_jobs,
     )
     embedder.fit()
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():  # started by fit (torchrun, --nproc)
+        dist.destroy_process_group()
     if int(os.environ.get("RANK", "0")) != 0:
         return
     embedder.save_pretrained(out)
