@@ -204,3 +204,12 @@ def test_cli_nproc_checks_then_launches(tmp_path, monkeypatch, capsys):
     assert main([*argv[:-1], "0", "--resume"]) != 0
     assert "--nproc must be at least 1" in capsys.readouterr().err
     assert len(calls) == 1
+
+    def failing(target, args, nproc):
+        raise RuntimeError("a pretraining process failed:\nTraceback (most recent call last):\n"
+                           "  ...\nValueError: batch_size=2 over 20 molecules gives a step")
+    monkeypatch.setattr(_distributed, "launch_local", failing)
+    assert main([*argv, "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "a pretraining process failed: ValueError: batch_size=2 over 20" in err
+    assert "Traceback" not in err

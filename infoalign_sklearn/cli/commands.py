@@ -154,9 +154,14 @@ def cmd_pretrain(args) -> int:
     try:
         launch_local(pretrain_and_save, (args,), nproc)
     except RuntimeError as exc:
+        if getattr(args, "debug", False):
+            import sys
+
+            print(exc, file=sys.stderr)
         lines = [line for line in str(exc).splitlines() if line.strip()]
         raise UserError(f"a pretraining process failed: {lines[-1].strip()}",
-                        "the full report of the failing process is above") from None
+                        "infoalign --debug pretrain ... shows the failing process's traceback"
+                        ) from None
     return 0
 
 
