@@ -26,9 +26,9 @@ from infoalign_sklearn.embedders._distributed import (
     use_distributed_batchnorm,
 )
 
-# dropout 0: dropout masks are drawn per process, the rest is shared (docs/distributed.md);
-# 40 molecules in global batches of 15: steps of 15, 15, 10 split 7 + 8, 7 + 8, 5 + 5
-TINY = dict(latent_dim=8, hidden_dim=8, num_layers=2, dropout=0.0, batch_size=15,
+# 40 molecules in global batches of 15: steps of 15, 15, 10 split 7 + 8, 7 + 8, 5 + 5;
+# dropout 0.3 so that wrong masks show (each process keeps its rows of the batch's masks)
+TINY = dict(latent_dim=8, hidden_dim=8, num_layers=3, dropout=0.3, batch_size=15,
             random_state=0, device="cpu")
 SGD = dict(TINY, optimizer=torch.optim.SGD, lr=0.05)
 

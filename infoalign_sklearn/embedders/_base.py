@@ -276,9 +276,10 @@ class GraphTrainedEmbedder(PersistenceMixin, EncodingMixin, ClassNamePrefixFeatu
     def _run_sharded_epoch(self, ctx: FitContext, epoch: int, bar) -> dict:
         ranks = ctx.ranks
         ctx.module.train()
-        # the one-process streams for batches and walks, shared by all ranks; dropout per rank
+        # the one-process streams, on every rank: batches, walks and dropout masks of the
+        # whole batch (each rank keeps its rows)
         rng = np.random.default_rng(seed_for(ctx.seed, epoch, 1))
-        torch.manual_seed(seed_for(ctx.seed, epoch, 2, ranks.rank))
+        torch.manual_seed(seed_for(ctx.seed, epoch, 2))
         order = rng.permutation(len(ctx.data.mol_graphs))
         losses = EpochLosses(self._loss_names(), epoch, bar, hidden=self._hidden_losses)
         for b in range(self._n_batches(len(order))):

@@ -16,9 +16,10 @@ What makes N processes train the weights one process would (same seed, same ``ba
 - batch normalisation uses the statistics of the global batch (:class:`DistributedBatchNorm1d`,
   which works on the CPU with gloo, where ``torch.nn.SyncBatchNorm`` refuses CPU tensors).
 
-Dropout masks are drawn per rank (from a per-rank stream), so with ``dropout > 0`` N processes
-agree with one process statistically, not number for number; with ``dropout=0`` they agree
-within float32 rounding (``tests/test_distributed.py``).
+- dropout draws, on every rank, the masks of the whole batch from the one-process stream and
+  keeps the rank's rows (:class:`GlobalMaskDropout`).
+
+So N processes agree with one process within float32 rounding (``tests/test_distributed.py``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from dataclasses import dataclass
 import torch
 from torch import distributed as dist
 from torch import nn
+from torch.nn import functional as F
+from torch.overrides import TorchFunctionMode
 
 #: Seconds a process waits for the others (process-group start and each collective) when
 #: ``fit`` starts the group itself; ``INFOALIGN_DIST_TIMEOUT`` overrides it.
@@ -179,6 +182,53 @@ class DistributedBatchNorm1d(nn.BatchNorm1d):
         if self.affine:
             y = y * self.weight + self.bias
         return y
+
+
+class GlobalMaskDropout(TorchFunctionMode):
+    """Dropout of this rank's rows with the masks one process would draw for the whole batch.
+
+    Inside the ``with`` block, each training-mode ``torch.nn.functional.dropout`` call (the
+    ``nn.Dropout`` modules call it too) draws the mask of the global batch's shape, from the
+    same generator state on every rank, and keeps this rank's rows. ``layouts`` gives, call
+    after call (cycled), ``(local rows, global rows, offset of the local rows)``: for the GIN
+    encoder, atoms then molecules (each layer drops out its atoms, then the virtual-node update
+    of the molecules; the last layer has no virtual-node update). A call whose input does not
+    have the expected number of rows raises ``RuntimeError`` rather than drawing other masks.
+    """
+
+    def __init__(self, layouts):
+        super().__init__()
+        self.layouts = list(layouts)
+        self.calls = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is not F.dropout:
+            return func(*args, **kwargs)
+        x = args[0]
+        p = kwargs.get("p", args[1] if len(args) > 1 else 0.5)
+        training = kwargs.get("training", args[2] if len(args) > 2 else True)
+        if not training or p == 0:
+            return func(*args, **kwargs)
+        n_local, n_global, offset = self.layouts[self.calls % len(self.layouts)]
+        self.calls += 1
+        if x.shape[0] != n_local:
+            raise RuntimeError(
+                f"dropout call {self.calls} got {x.shape[0]} rows where this rank has "
+                f"{n_local}: the module's dropout calls are not in the order the layouts give"
+            )
+        # the very call one process makes on the whole batch (same shape, same generator)
+        mask = F.dropout(torch.ones((n_global, *x.shape[1:]), dtype=x.dtype, device=x.device),
+                         p, True)
+        return x * mask[offset:offset + n_local]
+
+
+def shard_layouts(n_atoms, part: slice) -> tuple[tuple, tuple]:
+    """``(local, global, offset)`` rows of atoms and of molecules of the share ``part`` of a
+    batch whose molecules have ``n_atoms`` atoms each."""
+    atoms = (int(n_atoms[part].sum()), int(n_atoms.sum()), int(n_atoms[:part.start].sum()))
+    molecules = (part.stop - part.start, len(n_atoms), part.start)
+    return atoms, molecules
 
 
 def _swap_batchnorm(module: nn.Module, source: type, target: type) -> None:

@@ -10,6 +10,7 @@ checkpoints and a pickle that holds CPU weights, so a model trained on a GPU loa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from ..chem.molecules import check_molecule_input
 from ..graph.blocks import Bounds
 from ..nn.infoalign import InfoAlignModel, kl_to_standard_normal, modality_loss
 from ._base import OPTIMIZER_CONSTRAINT, FitContext, GraphTrainedEmbedder, array_digest
+from ._distributed import GlobalMaskDropout, shard_layouts
 from ._profiles import feature_bounds_of
 from ._transform import resolve_device
 
@@ -296,7 +298,10 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
         data, device = ctx.data, ctx.device
         nodes, weights = self._walks_of(ctx, idx, rng)
         batch = collate_graphs([data.mol_graphs[i] for i in idx[part]]).to(device)
-        mu, sigma = ctx.module(batch)
+        n_atoms = np.fromiter((len(data.mol_graphs[i].x) for i in idx), np.int64, len(idx))
+        atoms, molecules = shard_layouts(n_atoms, part)
+        with self._dropout_of_shard(atoms, molecules):
+            mu, sigma = ctx.module(batch)
         walks = _Walks(idx, nodes, weights, mu)
         terms = {}
         for m in self.modalities_:
@@ -306,7 +311,9 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
                 continue
             mine = (hit_mol >= part.start) & (hit_mol < part.stop)
             # run on every rank (its batch norm is a collective), as one process runs it
-            logits = ctx.module.decoders[m](mu)[torch.from_numpy(hit_mol[mine] - part.start).to(device)]
+            with self._dropout_of_shard(molecules):
+                logits = ctx.module.decoders[m](mu)
+            logits = logits[torch.from_numpy(hit_mol[mine] - part.start).to(device)]
             count = int(np.isfinite(targets).sum())
             if count == 0:
                 continue
@@ -317,6 +324,10 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
         kl = kl_to_standard_normal(mu, sigma, reduction="sum") / len(idx)
         loss = self.beta * kl + sum(terms.values(), torch.zeros((), device=device))
         return dict((*terms.items(), ("kl", kl), ("beta_kl", self.beta * kl), ("loss", loss)))
+
+    def _dropout_of_shard(self, *layouts):
+        """Dropout masks of the whole batch, this rank's rows (none to draw: no-op)."""
+        return GlobalMaskDropout(layouts) if self.dropout > 0 else contextlib.nullcontext()
 
     def _modality_targets(self, ctx: FitContext, modality: str, walks: _Walks):
         """(batch position, target row, path weight) of each walk node carrying the modality
