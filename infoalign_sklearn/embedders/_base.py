@@ -14,6 +14,11 @@ attributes the module needs and returns the training data: an object with ``mol_
 the step), ``_loss_names()`` and ``_signature_parts(data)``; and the parameters
 ``latent_dim``, ``batch_size``, ``max_epochs``, ``lr``, ``weight_decay``, ``optimizer``,
 ``device``, ``errors``, ``n_jobs``, ``verbose``, ``random_state`` and ``checkpoint_dir``.
+
+In a process group of several processes (torchrun, ``infoalign pretrain --nproc``) ``fit`` takes
+the multi-process path of :mod:`._distributed`: subclasses that set ``_supports_distributed``
+provide ``_sharded_batch_loss(ctx, idx, rng, part)``, their process's share of the loss terms
+of the global batch ``idx``.
 """
 
 from __future__ import annotations
