@@ -20,6 +20,7 @@ from infoalign_sklearn.cli import main
 from infoalign_sklearn.embedders import _base, _distributed
 from infoalign_sklearn.embedders._distributed import (
     DistributedBatchNorm1d,
+    GlobalMaskDropout,
     Ranks,
     launch_local,
     restore_batchnorm,
@@ -177,6 +178,20 @@ def test_distributed_batchnorm_is_batchnorm_in_one_process():
         assert dist[1].weight is dist.state_dict(keep_vars=True)["1.weight"]
     finally:
         torch.distributed.destroy_process_group()
+
+
+def test_global_mask_dropout_keeps_this_ranks_rows_of_the_batch_mask():
+    x = torch.randn(10, 4)
+    torch.manual_seed(3)
+    whole = torch.nn.functional.dropout(x, 0.4, training=True)
+    torch.manual_seed(3)
+    with GlobalMaskDropout([(6, 10, 4)]):  # rows 4..9 of a batch of 10
+        share = torch.nn.Dropout(0.4)(x[4:])
+    assert torch.equal(share, whole[4:])
+    assert (share == 0).any()
+    with pytest.raises(RuntimeError, match="got 6 rows where this rank has 5"):
+        with GlobalMaskDropout([(5, 10, 4)]):
+            torch.nn.functional.dropout(x[4:], 0.4, training=True)
 
 
 # ------------------------------------------------------------------------ CLI
