@@ -124,10 +124,17 @@ def read_input_table(path, **kwargs):
 
 # --------------------------------------------------------------------- pretrain
 def cmd_pretrain(args) -> int:
-    from ..embedders import CHECKPOINT_NAME, InfoAlignEmbedder
-    from .plots import plot_loss_history
+    import os
+
+    from ..embedders import CHECKPOINT_NAME
 
     out = Path(args.out)
+    nproc = getattr(args, "nproc", 1)
+    if nproc < 1:
+        raise UserError(f"--nproc must be at least 1, got {nproc}", "e.g. --nproc 2")
+    if nproc > 1 and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise UserError("--nproc under torchrun: the processes are started already",
+                        "drop --nproc (torchrun --nproc-per-node sets their number)")
     check_device(args.device)
     checkpoint_dir = out / "checkpoints"
     if (checkpoint_dir / CHECKPOINT_NAME).exists() and not args.resume:
@@ -136,20 +143,57 @@ def cmd_pretrain(args) -> int:
             "pass --resume to continue it, or choose another --out",
         )
     check_model_dir(out, args.resume, args.overwrite)
+    existing_path(args.graph)
+    if nproc == 1:
+        pretrain_and_save(args)
+        return 0
+    from ..embedders._distributed import launch_local
+
+    print(f"pretraining in {nproc} local processes (batch of {args.batch_size} molecules "
+          f"split between them)")
+    try:
+        launch_local(pretrain_and_save, (args,), nproc)
+    except RuntimeError as exc:
+        if getattr(args, "debug", False):
+            import sys
+
+            print(exc, file=sys.stderr)
+        lines = [line for line in str(exc).splitlines() if line.strip()]
+        raise UserError(f"a pretraining process failed: {lines[-1].strip()}",
+                        "infoalign --debug pretrain ... shows the failing process's traceback"
+                        ) from None
+    return 0
+
+
+def pretrain_and_save(args) -> None:
+    """Fit InfoAlign as ``infoalign pretrain`` asks; the process of rank 0 (the only one
+    without torchrun or --nproc) saves the model, plots the loss and reports."""
+    import os
+
+    from ..embedders import InfoAlignEmbedder
+    from .plots import plot_loss_history
+
+    out = Path(args.out)
     embedder = InfoAlignEmbedder(
         existing_path(args.graph), walk_length=args.walk_length, beta=args.beta,
         latent_dim=args.latent_dim, hidden_dim=args.latent_dim, num_layers=args.num_layers,
         batch_size=args.batch_size, max_epochs=args.epochs, lr=args.lr, device=args.device,
-        random_state=args.seed, checkpoint_dir=checkpoint_dir, verbose=1, n_jobs=args.n_jobs,
+        random_state=args.seed, checkpoint_dir=out / "checkpoints", verbose=1,
+        n_jobs=args.n_jobs,
     )
     embedder.fit()
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():  # started by fit (torchrun, --nproc)
+        dist.destroy_process_group()
+    if int(os.environ.get("RANK", "0")) != 0:
+        return
     embedder.save_pretrained(out)
     plot_loss_history(embedder.loss_history_, out / "loss_curve.png")
     last = embedder.loss_history_[-1]
     print(f"pretrained {embedder.n_epochs_} epochs on {embedder.n_training_molecules_} molecules; "
           f"final loss {last['loss']:.4f}")
     print(f"saved the model to {out} (config.json, weights.pt, loss_curve.png)")
-    return 0
 
 
 # ------------------------------------------------------------------------ embed

@@ -142,9 +142,15 @@ def _add_pretrain(add) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="N",
                    help="random seed of initialisation, batches, walks and dropout")
     p.add_argument("--n-jobs", type=int, default=None, metavar="N", help=N_JOBS_HELP)
+    p.add_argument("--nproc", type=int, default=1, metavar="N",
+                   help="train in N local processes (one per GPU, or CPU processes with "
+                        "gloo): --batch-size is the global batch, split between them. For "
+                        "several nodes use torchrun --nproc-per-node N -m infoalign_sklearn "
+                        "pretrain ... without --nproc (docs/distributed.md)")
     p.add_argument("--resume", action="store_true",
-                   help="continue from the checkpoint in --out (e.g. with a larger --epochs); "
-                        "without it an --out holding a checkpoint is refused")
+                   help="continue from the checkpoint in --out (e.g. with a larger --epochs) "
+                        "with the same number of processes; without it an --out holding a "
+                        "checkpoint is refused")
     p.add_argument("--overwrite", action="store_true",
                    help="replace a model already saved in --out (otherwise refused)")
     p.set_defaults(func=cmd_pretrain)

@@ -14,6 +14,11 @@ attributes the module needs and returns the training data: an object with ``mol_
 the step), ``_loss_names()`` and ``_signature_parts(data)``; and the parameters
 ``latent_dim``, ``batch_size``, ``max_epochs``, ``lr``, ``weight_decay``, ``optimizer``,
 ``device``, ``errors``, ``n_jobs``, ``verbose``, ``random_state`` and ``checkpoint_dir``.
+
+In a process group of several processes (torchrun, ``infoalign pretrain --nproc``) ``fit`` takes
+the multi-process path of :mod:`._distributed`: subclasses that set ``_supports_distributed``
+provide ``_sharded_batch_loss(ctx, idx, rng, part)``, their process's share of the loss terms
+of the global batch ``idx``.
 """
 
 from __future__ import annotations
@@ -35,6 +40,16 @@ from tqdm.auto import tqdm
 from .._utils.io import atomic_file
 from .._utils.parallel import progress_options
 from .._utils.validation import molecule_input_tags
+from ._distributed import (
+    all_reduce_gradients,
+    all_reduce_terms,
+    broadcast_module,
+    broadcast_object,
+    current_ranks,
+    restore_batchnorm,
+    shard_of,
+    use_distributed_batchnorm,
+)
 from ._persistence import GraphReference, PersistenceMixin
 from ._transform import EncodingMixin, resolve_device
 
@@ -67,6 +82,8 @@ class FitContext:
     data: object
     seed: int
     device: torch.device
+    #: The process group of a multi-process fit (:class:`._distributed.Ranks`), else None.
+    ranks: object = None
 
 
 class EpochLosses:
@@ -113,6 +130,8 @@ class GraphTrainedEmbedder(PersistenceMixin, EncodingMixin, ClassNamePrefixFeatu
     _progress_desc = "training"
     #: Loss terms recorded but left off the progress bar.
     _hidden_losses: tuple = ()
+    #: Whether ``_sharded_batch_loss`` is implemented (multi-process fit).
+    _supports_distributed = False
 
     def __repr__(self, N_CHAR_MAX=700) -> str:
         text = super().__repr__(N_CHAR_MAX=N_CHAR_MAX)
@@ -146,16 +165,26 @@ class GraphTrainedEmbedder(PersistenceMixin, EncodingMixin, ClassNamePrefixFeatu
         graph = self._resolve_graph()
         seed = self._base_seed()
         device = resolve_device(self.device)
+        ranks = current_ranks(device.type)
+        if ranks is not None:
+            device, seed = self._join_ranks(ranks, device, seed)
         data = self._prepare(graph, X)
+        if ranks is not None:
+            self._check_shards(len(data.mol_graphs), ranks)
         self.graph_reference_ = GraphReference.of(graph)
         self.n_training_molecules_ = len(data.mol_graphs)
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(seed)
             module = self._build_module().to(device)
+            if ranks is not None:
+                use_distributed_batchnorm(module)
+                broadcast_module(module)
             optimizer = make_optimizer(self.optimizer, module.parameters(), self.lr,
                                        self.weight_decay)
-            ctx = FitContext(module, optimizer, graph, data, seed, device)
+            ctx = FitContext(module, optimizer, graph, data, seed, device, ranks)
             history = self._train(ctx)
+        if ranks is not None:
+            restore_batchnorm(module)
         self.module_ = module.eval()
         self.loss_history_ = history
         self.n_epochs_ = len(history)
@@ -167,7 +196,22 @@ class GraphTrainedEmbedder(PersistenceMixin, EncodingMixin, ClassNamePrefixFeatu
         start_epoch = 0
         signature = self._training_signature(ctx.graph, ctx.data)
         checkpoint = self._checkpoint_path()
-        if checkpoint is not None and checkpoint.exists():
+        main = ctx.ranks is None or ctx.ranks.is_main
+        if ctx.ranks is not None:
+            # rank 0 reads the checkpoint (its folder need not be visible to other nodes)
+            state = None
+            if checkpoint is not None and checkpoint.exists():
+                try:
+                    state = _read_checkpoint(checkpoint, torch.device("cpu"))
+                except ValueError as exc:
+                    state = {"error": str(exc)}
+            state = broadcast_object(state, ctx.ranks, ctx.device)
+            if state is not None:
+                if "error" in state:
+                    raise ValueError(state["error"])
+                start_epoch, history, ctx.seed = _apply_checkpoint(checkpoint, state,
+                                                                   signature, ctx)
+        elif checkpoint is not None and checkpoint.exists():
             start_epoch, history, ctx.seed = _load_checkpoint(checkpoint, signature, ctx)
             if start_epoch > self.max_epochs:
                 raise ValueError(
@@ -179,15 +223,18 @@ class GraphTrainedEmbedder(PersistenceMixin, EncodingMixin, ClassNamePrefixFeatu
                 tqdm.write(f"resuming from {checkpoint} after epoch {start_epoch} of "
                            f"{self.max_epochs}")
         n_batches = self._n_batches(len(ctx.data.mol_graphs))
-        bar_opts = progress_options(self.verbose, self._progress_desc)
+        bar_opts = progress_options(self.verbose, self._progress_desc) if main else None
         bar = None
         if bar_opts is not None:
             bar = tqdm(total=self.max_epochs * n_batches, initial=start_epoch * n_batches,
                        **bar_opts)
         try:
             for epoch in range(start_epoch, self.max_epochs):
-                history.append(self._run_epoch(ctx, epoch, bar))
-                if checkpoint is not None:
+                if ctx.ranks is None:
+                    history.append(self._run_epoch(ctx, epoch, bar))
+                else:
+                    history.append(self._run_sharded_epoch(ctx, epoch, bar))
+                if checkpoint is not None and main:
                     _save_checkpoint(checkpoint, signature, ctx, epoch + 1, history)
         finally:
             if bar is not None:
@@ -209,6 +256,56 @@ class GraphTrainedEmbedder(PersistenceMixin, EncodingMixin, ClassNamePrefixFeatu
             terms["loss"].backward()
             ctx.optimizer.step()
             losses.add(terms)
+        return self._epoch_record(ctx, losses.record())
+
+    # ------------------------------------------------------- multi-process fit
+    def _join_ranks(self, ranks, device: torch.device, seed: int):
+        """The device and seed of this rank: CUDA device LOCAL_RANK, rank 0's seed."""
+        if not self._supports_distributed:
+            raise ValueError(
+                f"{type(self).__name__} cannot be fitted by {ranks.world_size} processes "
+                "(multi-process pretraining supports InfoAlignEmbedder); run it in one process."
+            )
+        if device.type == "cuda" and device.index is None:
+            device = torch.device("cuda", ranks.local_rank)
+        return device, int(broadcast_object(seed, ranks, device))
+
+    def _check_shards(self, n: int, ranks) -> None:
+        """Every step must give each rank at least one molecule."""
+        world, rest = ranks.world_size, n % self.batch_size
+        if self.batch_size < world or 1 < rest < world:
+            smallest = rest if 1 < rest < world else self.batch_size
+            raise ValueError(
+                f"batch_size={self.batch_size} over {n} molecules gives a step of {smallest} "
+                f"molecules, fewer than the {world} processes (batch_size is the global batch, "
+                "split between them): choose a batch_size so that every step, the last one "
+                "included, has at least one molecule per process, or run fewer processes."
+            )
+
+    def _sharded_batch_loss(self, ctx: FitContext, idx, rng, part: slice) -> dict | None:
+        """This rank's share of the loss terms of the global batch ``idx`` (its molecules:
+        ``idx[part]``); the terms summed over ranks are the one-process terms."""
+        raise NotImplementedError  # pragma: no cover - guarded by _supports_distributed
+
+    def _run_sharded_epoch(self, ctx: FitContext, epoch: int, bar) -> dict:
+        ranks = ctx.ranks
+        ctx.module.train()
+        # the one-process streams, on every rank: batches, walks and dropout masks of the
+        # whole batch (each rank keeps its rows)
+        rng = np.random.default_rng(seed_for(ctx.seed, epoch, 1))
+        torch.manual_seed(seed_for(ctx.seed, epoch, 2))
+        order = rng.permutation(len(ctx.data.mol_graphs))
+        losses = EpochLosses(self._loss_names(), epoch, bar, hidden=self._hidden_losses)
+        for b in range(self._n_batches(len(order))):
+            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+            terms = self._sharded_batch_loss(ctx, idx, rng, shard_of(len(idx), ranks))
+            if terms is None:
+                continue
+            ctx.optimizer.zero_grad(set_to_none=True)
+            terms["loss"].backward()
+            all_reduce_gradients(ctx.module.parameters())
+            ctx.optimizer.step()
+            losses.add(all_reduce_terms(terms))
         return self._epoch_record(ctx, losses.record())
 
     def _epoch_record(self, ctx: FitContext, record: dict) -> dict:
@@ -275,25 +372,44 @@ def array_digest(array) -> str:
     return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
 
 
+def _world_size(ctx: FitContext) -> int:
+    return 1 if ctx.ranks is None else ctx.ranks.world_size
+
+
 def _save_checkpoint(path, signature, ctx: FitContext, epochs_done, history):
     with atomic_file(path) as fh:
         torch.save(
             {"signature": signature, "seed": ctx.seed, "epochs_done": epochs_done,
              "history": history, "model": ctx.module.state_dict(),
-             "optimizer": ctx.optimizer.state_dict()},
+             "optimizer": ctx.optimizer.state_dict(), "world_size": _world_size(ctx)},
             fh,
         )
 
 
-def _load_checkpoint(path, signature, ctx: FitContext):
+def _read_checkpoint(path, device):
     try:
-        state = torch.load(path, map_location=ctx.device, weights_only=True)
+        return torch.load(path, map_location=device, weights_only=True)
     except Exception as exc:  # a torn or foreign file: say which and why
         raise ValueError(f"Cannot read the pretraining checkpoint {path}: {exc}") from exc
+
+
+def _load_checkpoint(path, signature, ctx: FitContext):
+    return _apply_checkpoint(path, _read_checkpoint(path, ctx.device), signature, ctx)
+
+
+def _apply_checkpoint(path, state, signature, ctx: FitContext):
     if state.get("signature") != signature:
         raise ValueError(
             f"The checkpoint in {path.parent} was written for other settings, graph or "
             "molecules; remove it or choose another checkpoint_dir."
+        )
+    written, running = int(state.get("world_size", 1)), _world_size(ctx)
+    if written != running:
+        raise ValueError(
+            f"The checkpoint in {path.parent} was written by a fit in {written} process(es) "
+            f"and this fit runs in {running}: resume it with {written} process(es) "
+            f"(infoalign pretrain --nproc {written}, or torchrun --nproc-per-node {written}), "
+            "or remove it to start again."
         )
     ctx.module.load_state_dict(state["model"])
     ctx.optimizer.load_state_dict(state["optimizer"])

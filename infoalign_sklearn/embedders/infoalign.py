@@ -10,6 +10,7 @@ checkpoints and a pickle that holds CPU weights, so a model trained on a GPU loa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from ..graph.blocks import Bounds
 from ..nn.authors import load_authors_checkpoint
 from ..nn.infoalign import InfoAlignModel, kl_to_standard_normal, modality_loss
 from ._base import OPTIMIZER_CONSTRAINT, FitContext, GraphTrainedEmbedder, array_digest
+from ._distributed import GlobalMaskDropout, shard_layouts
 from ._persistence import GraphReference
 from ._profiles import feature_bounds_of
 from ._transform import resolve_device
@@ -190,6 +192,7 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
 
     _progress_desc = "pretraining InfoAlign"
     _hidden_losses = ("kl",)
+    _supports_distributed = True
 
     # ------------------------------------------------------------------ fit
     def fit(self, X=None, y=None):
@@ -263,10 +266,9 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
             )
         return starts, mol_graphs, extra_fps
 
-    def _batch_loss(self, ctx: FitContext, idx, rng) -> dict:
-        data, device = ctx.data, ctx.device
-        batch = collate_graphs([data.mol_graphs[i] for i in idx]).to(device)
-        starts = data.start_nodes[idx]
+    def _walks_of(self, ctx: FitContext, idx, rng) -> tuple[np.ndarray, np.ndarray]:
+        """Walk nodes and path weights of the batch ``idx`` (-1 / 0 off the graph)."""
+        starts = ctx.data.start_nodes[idx]
         on_graph = np.flatnonzero(starts >= 0)
         nodes = np.full((len(idx), self.walk_length + 1), -1, dtype=np.int64)
         weights = np.zeros((len(idx), self.walk_length + 1), dtype=np.float32)
@@ -276,6 +278,12 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
             )
             nodes[on_graph] = walk_nodes
             weights[on_graph] = walk_weights
+        return nodes, weights
+
+    def _batch_loss(self, ctx: FitContext, idx, rng) -> dict:
+        data, device = ctx.data, ctx.device
+        batch = collate_graphs([data.mol_graphs[i] for i in idx]).to(device)
+        nodes, weights = self._walks_of(ctx, idx, rng)
         mu, sigma = ctx.module(batch)
         walks = _Walks(idx, nodes, weights, mu)
         terms = {}
@@ -287,7 +295,46 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
         loss = self.beta * kl + sum(terms.values(), torch.zeros((), device=device))
         return dict((*terms.items(), ("kl", kl), ("beta_kl", self.beta * kl), ("loss", loss)))
 
-    def _modality_term(self, ctx: FitContext, modality: str, walks: _Walks):
+    def _sharded_batch_loss(self, ctx: FitContext, idx, rng, part: slice) -> dict:
+        # every rank draws the walks of the whole batch (the one-process draws), then encodes
+        # its molecules idx[part]; each term is its share of the batch's mean
+        data, device = ctx.data, ctx.device
+        nodes, weights = self._walks_of(ctx, idx, rng)
+        batch = collate_graphs([data.mol_graphs[i] for i in idx[part]]).to(device)
+        n_atoms = np.fromiter((len(data.mol_graphs[i].x) for i in idx), np.int64, len(idx))
+        atoms, molecules = shard_layouts(n_atoms, part)
+        with self._dropout_of_shard(atoms, molecules):
+            mu, sigma = ctx.module(batch)
+        walks = _Walks(idx, nodes, weights, mu)
+        terms = {}
+        for m in self.modalities_:
+            hit_mol, targets, w = self._modality_targets(ctx, m, walks)
+            targets = np.ascontiguousarray(targets, dtype=np.float32)
+            if len(hit_mol) == 0:  # decided on the whole batch: every rank skips the decoder
+                continue
+            mine = (hit_mol >= part.start) & (hit_mol < part.stop)
+            # run on every rank (its batch norm is a collective), as one process runs it
+            with self._dropout_of_shard(molecules):
+                logits = ctx.module.decoders[m](mu)
+            logits = logits[torch.from_numpy(hit_mol[mine] - part.start).to(device)]
+            count = int(np.isfinite(targets).sum())
+            if count == 0:
+                continue
+            terms[m] = modality_loss(
+                logits, torch.from_numpy(targets[mine]).to(device),
+                torch.from_numpy(w[mine].astype(np.float32)).to(device), count=count,
+            )
+        kl = kl_to_standard_normal(mu, sigma, reduction="sum") / len(idx)
+        loss = self.beta * kl + sum(terms.values(), torch.zeros((), device=device))
+        return dict((*terms.items(), ("kl", kl), ("beta_kl", self.beta * kl), ("loss", loss)))
+
+    def _dropout_of_shard(self, *layouts):
+        """Dropout masks of the whole batch, this rank's rows (none to draw: no-op)."""
+        return GlobalMaskDropout(layouts) if self.dropout > 0 else contextlib.nullcontext()
+
+    def _modality_targets(self, ctx: FitContext, modality: str, walks: _Walks):
+        """(batch position, target row, path weight) of each walk node carrying the modality
+        (plus the fingerprint of each molecule of X outside the graph)."""
         block, data = ctx.data.blocks[modality], ctx.data
         nodes = walks.nodes
         rows = np.where(nodes >= 0, block.rows[np.clip(nodes, 0, None)], -1)
@@ -301,6 +348,10 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
                 hit_mol = np.concatenate([hit_mol, extra])
                 targets = np.concatenate([targets, data.extra_fps[walks.idx[extra] - n_graph_mols]])
                 w = np.concatenate([w, np.ones(len(extra), dtype=np.float32)])
+        return hit_mol, targets, w
+
+    def _modality_term(self, ctx: FitContext, modality: str, walks: _Walks):
+        hit_mol, targets, w = self._modality_targets(ctx, modality, walks)
         if len(hit_mol) == 0:
             return None
         device = ctx.device

@@ -49,21 +49,27 @@ class InfoAlignModel(nn.Module):
         return self.encoder(graphs)
 
 
-def kl_to_standard_normal(mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, sigma^2) || N(0, I)) summed over dimensions, averaged over the batch."""
-    return 0.5 * (mu.pow(2) + sigma.pow(2) - 1.0 - 2.0 * torch.log(sigma)).sum(1).mean()
+def kl_to_standard_normal(mu: torch.Tensor, sigma: torch.Tensor,
+                          reduction: str = "mean") -> torch.Tensor:
+    """KL(N(mu, sigma^2) || N(0, I)) summed over dimensions, averaged over the batch
+    (``reduction="sum"``: summed over it, for a share of a batch split between processes)."""
+    per_molecule = (mu.pow(2) + sigma.pow(2) - 1.0 - 2.0 * torch.log(sigma)).sum(1)
+    return 0.5 * (per_molecule.sum() if reduction == "sum" else per_molecule.mean())
 
 
-def modality_loss(logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor):
+def modality_loss(logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor,
+                  count: int | None = None):
     """Weighted BCE over observed (finite) target entries, averaged per observed entry.
 
     ``logits`` and ``targets`` are (k, d) for k (molecule, walk node) pairs, ``weights`` (k,).
-    Returns None when nothing is observed.
+    Returns None when nothing is observed. ``count``: the denominator instead of the number
+    of observed entries here (a process's share of a batch split between processes).
     """
     observed = torch.isfinite(targets)
-    count = observed.sum()
-    if count == 0:
-        return None
+    if count is None:
+        count = observed.sum()
+        if count == 0:
+            return None
     safe_targets = torch.where(observed, targets, torch.zeros_like(targets))
     per_entry = F.binary_cross_entropy_with_logits(logits, safe_targets, reduction="none")
     per_entry = per_entry * weights.unsqueeze(1) * observed
