@@ -22,6 +22,7 @@ _LAZY_NAMES = {
     "fetch_benchmark": ".datasets",
     "load_benchmark": ".datasets",
     "load_csv": ".datasets",
+    "embed_partitions": ".distributed",
     "InfoAlignEmbedder": ".embedders",
     "MultiTaskMLPClassifier": ".estimators.mlp",
     "MultiTaskMLPRegressor": ".estimators.mlp",
@@ -59,7 +60,8 @@ _LAZY_NAMES = {
 
 # subpackages and modules reachable as attributes (``infoalign_sklearn.readers``)
 _SUBMODULES = (
-    "benchmark", "chem", "cli", "contrastive", "datasets", "embedders", "estimators",
+    "benchmark", "chem", "cli", "contrastive", "datasets", "distributed", "embedders",
+    "estimators",
     "fingerprints", "graph", "matching", "metrics", "model_selection", "nn", "readers",
 )
 
