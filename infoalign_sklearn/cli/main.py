@@ -178,10 +178,10 @@ def _add_embed(add) -> None:
                         "when none is given) for worker processes on this machine; needs "
                         'pip install "infoalign-sklearn[dask]"')
     p.add_argument("--dask-workers", type=int, default=None, metavar="N",
-                   help="with --dask local: worker processes (default: one per input table, "
+                   help="with --dask local: worker processes (when omitted: one per input table, "
                         "at most the CPU count)")
     p.add_argument("--keep-columns", nargs="+", default=None, metavar="COLUMN",
-                   help="with --dask: the input columns copied to the output (default: all; "
+                   help="with --dask: the input columns copied to the output (when omitted: all; "
                         "then every input table must have the same columns)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing --out file (otherwise refused)")
