@@ -83,6 +83,8 @@ def main() -> None:
     parser.add_argument("--workdir", help="where inputs and outputs go (default: a temp dir, "
                                           "removed at the end)")
     parser.add_argument("--keep-output", action="store_true")
+    parser.add_argument("--out", help="also write the table, the command and the machine to "
+                                      "this Markdown file")
     parser.add_argument("--child", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
@@ -94,8 +96,9 @@ def main() -> None:
     if not args.model and not (model / "weights.pt").exists():
         make_model(model, args.latent_dim, args.num_layers)
     print(f"model: {model}" + ("" if args.model else " (pretrained on a SIMULATED graph)"))
-    print("| SMILES | seconds | molecules/s | peak RSS (MiB) | output (MiB) |")
-    print("|---:|---:|---:|---:|---:|")
+    lines = ["| SMILES | seconds | molecules/s | peak RSS (MiB) | output (MiB) |",
+             "|---:|---:|---:|---:|---:|"]
+    print("\n".join(lines))
     rows = []
     for n in args.sizes:
         source, out = workdir / f"in_{n}.csv", workdir / f"out_{n}.parquet"
@@ -113,14 +116,30 @@ def main() -> None:
         result = json.loads(line[len("RESULT "):])
         result.update(n=n, output_mib=out.stat().st_size / 2**20)
         rows.append(result)
-        print(f"| {n:,} | {result['seconds']:.0f} | {n / result['seconds']:,.0f} | "
-              f"{result['peak_rss_mib']:,.0f} | {result['output_mib']:,.0f} |", flush=True)
+        lines.append(f"| {n:,} | {result['seconds']:.0f} | {n / result['seconds']:,.0f} | "
+                     f"{result['peak_rss_mib']:,.0f} | {result['output_mib']:,.0f} |")
+        print(lines[-1], flush=True)
         source.unlink()
         if not args.keep_output:
             out.unlink()
     if len(rows) > 1:
-        print(f"peak RSS ratio {rows[-1]['n']:,} / {rows[0]['n']:,} SMILES: "
-              f"{rows[-1]['peak_rss_mib'] / rows[0]['peak_rss_mib']:.2f}")
+        lines += ["", f"peak RSS ratio {rows[-1]['n']:,} / {rows[0]['n']:,} SMILES: "
+                      f"{rows[-1]['peak_rss_mib'] / rows[0]['peak_rss_mib']:.2f}"]
+        print(lines[-1])
+    if args.out:
+        import platform
+
+        import torch
+
+        header = [
+            "# benchmarks/embed_stream.py", "",
+            "Command: `python " + " ".join(sys.argv) + "`", "",
+            f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+            f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '1')}; model "
+            + ("given" if args.model else "of the default size, pretrained on a SIMULATED graph"),
+            "",
+        ]
+        Path(args.out).write_text("\n".join(header + lines) + "\n")
 
 
 if __name__ == "__main__":

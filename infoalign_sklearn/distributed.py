@@ -258,7 +258,9 @@ def embed_part(model, source: str, target: str, *, smiles_column: str, keep: lis
     rows = invalid = 0
     names = schema.names
     columns = list(dict.fromkeys([*keep, smiles_column]))
-    with atomic_file(target, "wb") as fh:
+    # a plain open: the part lives in the output's temporary directory (made atomic as a
+    # whole), and a task still running after the run failed cannot recreate that directory
+    with open(target, "wb") as fh:
         writer = pq.ParquetWriter(fh, schema)
         for frame in read_frames(source_path, chunk_size, columns, text):
             result = embed_frame(model, frame, smiles_column=smiles_column, prefix=prefix,
