@@ -10,9 +10,14 @@ Bounded memory means the peak stays the same when N grows (ratio ~1 between size
 The model has the default architecture (300 dimensions, 5 GIN layers); without ``--model`` one
 is pretrained for one epoch on a SIMULATED graph (the weights do not change the speed).
 
+With ``--dask-workers W`` the same rows, split into ``--shards`` CSV files, go through
+``infoalign embed --dask --dask-workers W`` (a LocalCluster on this machine; the time includes
+starting the workers).
+
 Usage::
 
     python benchmarks/embed_stream.py --sizes 100000 1000000
+    python benchmarks/embed_stream.py --sizes 20000 --dask-workers 2 --shards 4
     python benchmarks/embed_stream.py --sizes 10000 30000 --workdir /tmp/embed_stream
 """
 
@@ -22,6 +27,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,14 +39,24 @@ import rdkit
 NCI = Path(os.path.dirname(rdkit.__file__)) / "Data" / "NCI" / "first_5K.smi"
 
 
-def write_input(path: Path, n: int) -> None:
-    """``n`` rows ``id,smiles`` cycling through first_5K.smi, written line by line."""
+def write_input(path: Path, n: int, start: int = 0) -> None:
+    """Rows ``start`` ... ``start + n - 1`` (``id,smiles``) cycling through first_5K.smi,
+    written line by line."""
     with open(NCI) as fh:
         smiles = [line.split()[0] for line in fh if line.strip()]
     with open(path, "w") as out:
         out.write("id,smiles\n")
-        for i in range(n):
+        for i in range(start, start + n):
             out.write(f"{i},{smiles[i % len(smiles)]}\n")
+
+
+def write_shards(workdir: Path, n: int, shards: int) -> list[Path]:
+    """The same ``n`` rows split into ``shards`` CSV files of consecutive rows."""
+    bounds = [n * k // shards for k in range(shards + 1)]
+    paths = [workdir / f"in_{n}_shard{k:03d}.csv" for k in range(shards)]
+    for k, path in enumerate(paths):
+        write_input(path, bounds[k + 1] - bounds[k], start=bounds[k])
+    return paths
 
 
 def make_model(directory: Path, latent_dim: int, num_layers: int) -> None:
@@ -80,6 +96,11 @@ def main() -> None:
     parser.add_argument("--n-jobs", type=int, default=None,
                         help="--n-jobs of infoalign embed (featurisation processes)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dask-workers", type=int, default=None,
+                        help="run `infoalign embed --dask --dask-workers W` on the input split "
+                             "into --shards files instead (a LocalCluster; the peak RSS is then "
+                             "the client's, not the workers')")
+    parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--workdir", help="where inputs and outputs go (default: a temp dir, "
                                           "removed at the end)")
     parser.add_argument("--keep-output", action="store_true")
@@ -101,10 +122,15 @@ def main() -> None:
     print("\n".join(lines))
     rows = []
     for n in args.sizes:
-        source, out = workdir / f"in_{n}.csv", workdir / f"out_{n}.parquet"
-        write_input(source, n)
-        argv = ["embed", str(model), str(source), "--out", str(out), "--overwrite",
-                "--chunk-size", str(args.chunk_size), "--device", args.device]
+        if args.dask_workers:
+            sources, out = write_shards(workdir, n, args.shards), workdir / f"out_{n}"
+            extra = ["--dask", "--dask-workers", str(args.dask_workers)]
+        else:
+            sources, out = [workdir / f"in_{n}.csv"], workdir / f"out_{n}.parquet"
+            write_input(sources[0], n)
+            extra = []
+        argv = ["embed", str(model), *map(str, sources), "--out", str(out), "--overwrite",
+                "--chunk-size", str(args.chunk_size), "--device", args.device, *extra]
         if args.n_jobs is not None:
             argv += ["--n-jobs", str(args.n_jobs)]
         env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
@@ -114,14 +140,17 @@ def main() -> None:
         if done.returncode or line is None:
             sys.exit(f"embed of {n} SMILES failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
         result = json.loads(line[len("RESULT "):])
-        result.update(n=n, output_mib=out.stat().st_size / 2**20)
+        size = sum(p.stat().st_size for p in out.iterdir()) if out.is_dir() else \
+            out.stat().st_size
+        result.update(n=n, output_mib=size / 2**20)
         rows.append(result)
         lines.append(f"| {n:,} | {result['seconds']:.0f} | {n / result['seconds']:,.0f} | "
                      f"{result['peak_rss_mib']:,.0f} | {result['output_mib']:,.0f} |")
         print(lines[-1], flush=True)
-        source.unlink()
+        for source in sources:
+            source.unlink()
         if not args.keep_output:
-            out.unlink()
+            shutil.rmtree(out) if out.is_dir() else out.unlink()
     if len(rows) > 1:
         lines += ["", f"peak RSS ratio {rows[-1]['n']:,} / {rows[0]['n']:,} SMILES: "
                       f"{rows[-1]['peak_rss_mib'] / rows[0]['peak_rss_mib']:.2f}"]
@@ -136,7 +165,9 @@ def main() -> None:
             "Command: `python " + " ".join(sys.argv) + "`", "",
             f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
             f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '1')}; model "
-            + ("given" if args.model else "of the default size, pretrained on a SIMULATED graph"),
+            + ("given" if args.model else "of the default size, pretrained on a SIMULATED graph")
+            + (f"; Dask LocalCluster of {args.dask_workers} workers, {args.shards} shards, peak "
+               "RSS of the client process" if args.dask_workers else ""),
             "",
         ]
         Path(args.out).write_text("\n".join(header + lines) + "\n")

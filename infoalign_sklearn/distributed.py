@@ -398,9 +398,13 @@ def _connect(distributed, scheduler, n_workers, n_files):
         return scheduler, []
     if scheduler is None or scheduler == "local":
         workers = n_workers or max(1, min(n_files, os.cpu_count() or 1))
+        import logging
+
+        # silence_logs: no "worker still alive after 4 s, killing" lines at the end (a worker
+        # that imported torch takes a few seconds to exit, and is then stopped: harmless)
         cluster = distributed.LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address=None, silence_logs=logging.ERROR,
         )
         client = distributed.Client(cluster)
         return client, [client, cluster]
