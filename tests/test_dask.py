@@ -231,3 +231,11 @@ def test_without_a_scheduler_a_local_cluster_is_started_and_closed(shards, tmp_p
     still_open = [c for key, c in distributed.client._global_clients.items()
                   if key not in before and c.status != "closed"]
     assert still_open == []
+
+
+def test_cli_dask_options_without_dask_are_refused(tmp_path, capsys):
+    source = tmp_path / "in.csv"
+    source.write_text("smiles\nCCO\n")
+    assert main(["embed", str(tmp_path), str(source), "--out", str(tmp_path / "o.csv"),
+                 "--keep-columns", "smiles"]) == 2
+    assert "--keep-columns applies only with --dask" in capsys.readouterr().err
