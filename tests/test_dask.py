@@ -135,8 +135,21 @@ def test_fingerprints_on_the_cluster_equal_morgan_fingerprint(client, shards, tm
 
 
 def test_parquet_shards_keep_types_and_a_model_directory_is_hashed(client, embedder, shards,
-                                                                    tmp_path):
+                                                                    tmp_path, monkeypatch):
     root, _ = shards
+    scattered, submitted = [], []
+    scatter, submit = client.scatter, client.submit
+
+    def spy_scatter(data, **kwargs):
+        scattered.append((type(data).__name__, kwargs.get("broadcast")))
+        return scatter(data, **kwargs)
+
+    def spy_submit(func, model, *args, **kwargs):
+        submitted.append(type(model).__name__)
+        return submit(func, model, *args, **kwargs)
+
+    monkeypatch.setattr(client, "scatter", spy_scatter)
+    monkeypatch.setattr(client, "submit", spy_submit)
     model = embedder.save_pretrained(tmp_path / "model")
     extra = root / "s1b.parquet"
     pd.DataFrame({"id": pd.array([41, 42], dtype="Int64"),
@@ -144,6 +157,9 @@ def test_parquet_shards_keep_types_and_a_model_directory_is_hashed(client, embed
     out = tmp_path / "typed"
     manifest = embed_partitions(str(model), str(root / "s1*.parquet"), out, scheduler=client)
     assert [Path(p["input"]).name for p in manifest["parts"]] == ["s1.parquet", "s1b.parquet"]
+    # the model went to the workers once, broadcast; each task got a reference to it
+    assert scattered == [("InfoAlignEmbedder", True)]
+    assert submitted == ["Future", "Future"]
     assert manifest["kept_as_text"] is False
     config = json.loads((model / "config.json").read_text())
     assert manifest["model"]["weights_sha256"] == config["weights_sha256"]
