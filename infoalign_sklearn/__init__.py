@@ -23,6 +23,7 @@ _LAZY_NAMES = {
     "fetch_benchmark": ".datasets",
     "load_benchmark": ".datasets",
     "load_csv": ".datasets",
+    "embed_partitions": ".distributed",
     "InfoAlignEmbedder": ".embedders",
     "AuthorsCheckpointError": ".nn.authors",
     "MultiTaskMLPClassifier": ".estimators.mlp",
@@ -66,7 +67,8 @@ _LAZY_NAMES = {
 
 # subpackages and modules reachable as attributes (``infoalign_sklearn.readers``)
 _SUBMODULES = (
-    "benchmark", "chem", "cli", "contrastive", "datasets", "embedders", "estimators",
+    "benchmark", "chem", "cli", "contrastive", "datasets", "distributed", "embedders",
+    "estimators",
     "fingerprints", "graph", "matching", "metrics", "model_selection", "nn", "readers",
 )
 

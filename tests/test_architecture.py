@@ -19,7 +19,7 @@ LAYERS = [
     {"readers", "nn"},
     {"embedders", "estimators"},
     {"matching", "benchmark"},
-    {"cli"},
+    {"cli", "distributed"},
 ]
 # the package root (lazy re-exports) and modules kept only so older pickles find their classes
 EXEMPT = {"infoalign_sklearn", "infoalign_sklearn.__main__", "infoalign_sklearn.contrastive",

@@ -201,8 +201,17 @@ def cmd_embed(args) -> int:
     from ..embedders import InfoAlignEmbedder
     from .embed import EMBED_OUTPUT_SUFFIXES, embed_table
 
+    if args.dask is not None:
+        return cmd_embed_dask(args)
+    for option in ("dask_workers", "keep_columns"):
+        if getattr(args, option) is not None:
+            flag = "--" + option.replace("_", "-")
+            raise UserError(f"{flag} applies only with --dask", f"drop {flag} or add --dask")
+    if len(args.input) > 1:
+        raise UserError(f"embed takes one INPUT table, got {len(args.input)}",
+                        "embed several tables (or a quoted glob) with --dask, or one at a time")
     model = existing_path(args.model)
-    source = existing_path(args.input)
+    source = existing_path(args.input[0])
     out = check_output_file(args.out, EMBED_OUTPUT_SUFFIXES, args.overwrite)
     check_not_input(out, source)
     check_device(args.device)
@@ -225,6 +234,46 @@ def cmd_embed(args) -> int:
                                     chunk_size=args.chunk_size, verbose=1)
     print(f"embedded {n_rows} rows into {args.out}; {n_invalid} invalid SMILES flagged in column "
           "'infoalign_valid' (their representation columns are empty)")
+    return 0
+
+
+def cmd_embed_dask(args) -> int:
+    """``infoalign embed --dask``: one output part per input table, on a Dask cluster."""
+    from ..distributed import DaskNotInstalledError, embed_partitions, expand_inputs
+
+    model = existing_path(args.model)
+    if getattr(args, "authors_checkpoint", False):
+        raise UserError("--authors-checkpoint does not combine with --dask",
+                        "convert it once with InfoAlignEmbedder.from_authors_checkpoint(path)"
+                        ".save_pretrained(folder), then give that folder")
+    if args.n_jobs is not None:
+        raise UserError("--n-jobs does not apply with --dask (a worker is one process)",
+                        "use --dask-workers N for a local cluster")
+    if args.dask_workers is not None and args.dask != "local":
+        raise UserError("--dask-workers applies to --dask local only",
+                        "the workers of a running scheduler are started with it")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file", "with --dask, --out is a folder for the parts")
+    if out.exists() and not args.overwrite:
+        raise UserError(f"{out} already exists", OVERWRITE_HINT)
+    inputs = expand_inputs(args.input)
+    if args.dask == "local":
+        check_device(args.device)
+    try:
+        manifest = embed_partitions(
+            model, inputs, out, smiles_column=args.smiles_column,
+            keep_columns=args.keep_columns, scheduler=args.dask, n_workers=args.dask_workers,
+            chunk_size=args.chunk_size, device=args.device, overwrite=args.overwrite, verbose=1,
+        )
+    except ConnectionError as exc:
+        raise UserError(str(exc), "check the address (tcp://host:port) and that the scheduler "
+                                  "runs, or use --dask local") from None
+    except DaskNotInstalledError as exc:
+        raise UserError(str(exc), 'pip install "infoalign-sklearn[dask]"') from None
+    print(f"embedded {manifest['rows']} rows of {len(inputs)} tables into {out} "
+          f"({len(manifest['parts'])} parts and _manifest.json); {manifest['invalid']} invalid "
+          "SMILES flagged in column 'infoalign_valid' (their representation columns are empty)")
     return 0
 
 

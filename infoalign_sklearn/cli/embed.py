@@ -86,14 +86,17 @@ def embed_table(embedder, source, out, *, smiles_column: str = "smiles", chunk_s
 def embed_frame(embedder, frame: pd.DataFrame, *, smiles_column: str = "smiles",
                 prefix: str = "infoalign_", source_name: str = "the input") -> pd.DataFrame:
     """One chunk of :func:`embed_table`: ``frame``'s columns, ``infoalign_valid`` and the
-    representation columns ``<prefix>0 ...`` (NaN where the SMILES is empty or invalid)."""
+    representation columns ``<prefix>0 ...`` (NaN where the SMILES is empty or invalid).
+
+    ``embedder``: a fitted embedder or a fingerprint transformer (``n_bits`` columns), with
+    ``errors="nan"``."""
     if smiles_column not in frame.columns:
         raise KeyError(
             f"column {smiles_column!r} not in {source_name}; columns are {list(frame.columns)[:10]}"
         )
     smiles = frame[smiles_column]
     present = smiles.notna().to_numpy() & (smiles.astype(str).str.strip() != "").to_numpy()
-    Z = np.full((len(frame), embedder.latent_dim), np.nan, dtype=np.float32)
+    Z = np.full((len(frame), output_width(embedder)), np.nan, dtype=np.float32)
     valid = np.zeros(len(frame), dtype=bool)
     if present.any():
         rows = np.flatnonzero(present)
@@ -108,6 +111,12 @@ def embed_frame(embedder, frame: pd.DataFrame, *, smiles_column: str = "smiles",
          pd.Series(valid, name=VALID_COLUMN),
          pd.DataFrame(Z, columns=names)], axis=1,
     )
+
+
+def output_width(transformer) -> int:
+    """Columns ``transformer`` adds: an embedder's ``latent_dim``, a fingerprint's ``n_bits``."""
+    width = getattr(transformer, "latent_dim", None)
+    return int(transformer.n_bits if width is None else width)
 
 
 class ChunkWriter:

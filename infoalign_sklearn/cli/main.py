@@ -164,17 +164,32 @@ def _add_embed(add) -> None:
             "streamed in chunks.")
     p.add_argument("model", help="model directory written by `infoalign pretrain` (or, with "
                                  "--authors-checkpoint, the authors' pretrain.pt or its folder)")
-    p.add_argument("input", help="CSV, TSV (.tsv, .txt) or parquet (.parquet, .pq) table, "
-                                    "optionally gzipped text, with a SMILES column")
+    p.add_argument("input", nargs="+",
+                   help="CSV, TSV (.tsv, .txt) or parquet (.parquet, .pq) table, "
+                        "optionally gzipped text, with a SMILES column; with --dask, any number "
+                        "of tables, folders or quoted glob patterns ('shards/*.parquet'), one "
+                        "output part per table")
     p.add_argument("--smiles-column", default="smiles", metavar="COLUMN",
                    help="name of the SMILES column of INPUT")
     p.add_argument("--out", required=True, metavar="OUTPUT",
                    help="output table, .parquet or .csv: the input columns, infoalign_valid "
-                        "and infoalign_0 ... infoalign_<d-1>")
+                        "and infoalign_0 ... infoalign_<d-1>; with --dask a folder of parquet "
+                        "parts (part-00000.parquet ..., one per input table) and _manifest.json")
     p.add_argument("--chunk-size", type=int, default=10000, metavar="ROWS",
                    help="rows read, embedded and written at a time (bounds the memory used)")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--n-jobs", type=int, default=None, metavar="N", help=N_JOBS_HELP)
+    p.add_argument("--dask", nargs="?", const="local", metavar="SCHEDULER",
+                   help="embed the input tables as partitions on a Dask cluster: the address of "
+                        "a running scheduler (tcp://host:8786), or `local` (also the value "
+                        "when none is given) for worker processes on this machine; needs "
+                        'pip install "infoalign-sklearn[dask]"')
+    p.add_argument("--dask-workers", type=int, default=None, metavar="N",
+                   help="with --dask local: worker processes (when omitted: one per input table, "
+                        "at most the CPU count)")
+    p.add_argument("--keep-columns", nargs="+", default=None, metavar="COLUMN",
+                   help="with --dask: the input columns copied to the output (when omitted: all; "
+                        "then every input table must have the same columns)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing --out file (otherwise refused)")
     p.add_argument("--authors-checkpoint", action="store_true",
