@@ -7,8 +7,8 @@ the molecules, and the optional bfloat16 autocast (``precision``).
 
 from __future__ import annotations
 
-import copy
 import contextlib
+import copy
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
