@@ -1,7 +1,7 @@
 """Feeding the device: transform end to end against the bare encoder, fp32 and bf16.
 
 Run: ``python benchmarks/feed.py [--molecules 4999] [--device cpu|cuda] [--repeats 3]
-[--precision float32 bfloat16] [--engines] [--pretrain] [--json OUT.json]``.
+[--precision float32 bfloat16] [--engines] [--pretrain] [--threads N] [--json OUT.json]``.
 
 On ``--molecules`` real SMILES (RDKit's ``first_5K.smi``, repeated when more are asked for)
 and the default model (300-d, 5 GIN layers, batch 256, weights from one epoch on a small
@@ -188,7 +188,12 @@ def main() -> None:
     parser.add_argument("--pretrain", action="store_true",
                         help="also time one pretraining epoch per precision")
     parser.add_argument("--json", default=None, help="also write the results to this file")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads of this process (default: torch's, i.e. "
+                             "OMP_NUM_THREADS or the cores); workers always use one")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     result = bench(args)
     if args.json:
         with atomic_file(args.json, "w") as fh:

@@ -161,3 +161,48 @@ def test_precision_round_trips_and_old_saves_load_as_float32(context, tmp_path, 
 def test_bad_precision_is_a_clear_error(context):
     with pytest.raises(ValueError, match="precision"):
         InfoAlignEmbedder(context.graph, **TINY, precision="float16").fit()
+
+
+def test_cli_pretrain_and_embed_take_precision(context, tmp_path, nci_smiles, capsys):
+    import pandas as pd
+
+    from infoalign_sklearn.cli import main
+
+    graph = context.graph.save(tmp_path / "graph")
+    model = tmp_path / "model"
+    code = main(["pretrain", str(graph), "--out", str(model), "--epochs", "1", "--latent-dim",
+                 "8", "--num-layers", "2", "--batch-size", "32", "--precision", "bfloat16"])
+    assert code == 0, capsys.readouterr().err
+    assert json.loads((model / "config.json").read_text())["params"]["precision"] == "bfloat16"
+    pd.DataFrame({"smiles": nci_smiles[:5]}).to_csv(tmp_path / "in.csv", index=False)
+    for precision in ("float32", None):
+        out = tmp_path / f"out_{precision}.csv"
+        extra = [] if precision is None else ["--precision", precision]
+        assert main(["embed", str(model), str(tmp_path / "in.csv"), "--out", str(out),
+                     "--device", "cpu", *extra]) == 0
+        table = pd.read_csv(out)
+        expected = InfoAlignEmbedder.from_pretrained(
+            model, **({} if precision is None else {"precision": precision})
+        ).transform(nci_smiles[:5])
+        np.testing.assert_allclose(table.filter(like="infoalign_").drop(
+            columns="infoalign_valid").to_numpy(), expected, rtol=1e-6)
+    with pytest.raises(SystemExit) as info:  # argparse: usage and exit status 2
+        main(["pretrain", str(graph), "--out", str(tmp_path / "m2"), "--precision", "float16"])
+    assert info.value.code == 2 and "float16" in capsys.readouterr().err
+
+
+def test_daemonic_process_featurises_with_joblib(fitted, items, monkeypatch):
+    # Dask and multiprocessing workers are daemonic: they cannot start DataLoader workers
+    import multiprocessing
+
+    from infoalign_sklearn.embedders import _transform
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("DataLoader workers started in a daemonic process")
+
+    embedder = copy_of(fitted, batch_size=8)
+    _, _, expected = run_pipeline(embedder, items, "dataloader")
+    monkeypatch.setattr(_transform, "_featurized_by_dataloader", refuse)
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)
+    _, valid, Z = run_pipeline(embedder, items, "dataloader")
+    np.testing.assert_array_equal(Z, expected)

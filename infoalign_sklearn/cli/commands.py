@@ -140,7 +140,7 @@ def cmd_pretrain(args) -> int:
         existing_path(args.graph), walk_length=args.walk_length, beta=args.beta,
         latent_dim=args.latent_dim, hidden_dim=args.latent_dim, num_layers=args.num_layers,
         batch_size=args.batch_size, max_epochs=args.epochs, lr=args.lr, device=args.device,
-        random_state=args.seed, checkpoint_dir=checkpoint_dir, verbose=1, n_jobs=args.n_jobs,
+        precision=args.precision, random_state=args.seed, checkpoint_dir=checkpoint_dir, verbose=1, n_jobs=args.n_jobs,
     )
     embedder.fit()
     embedder.save_pretrained(out)
@@ -162,8 +162,9 @@ def cmd_embed(args) -> int:
     out = check_output_file(args.out, EMBED_OUTPUT_SUFFIXES, args.overwrite)
     check_not_input(out, source)
     check_device(args.device)
+    precision = {} if args.precision is None else {"precision": args.precision}
     embedder = InfoAlignEmbedder.from_pretrained(model, device=args.device, n_jobs=args.n_jobs,
-                                                 errors="nan")
+                                                 errors="nan", **precision)
     n_rows, n_invalid = embed_table(embedder, source, args.out, smiles_column=args.smiles_column,
                                     chunk_size=args.chunk_size, verbose=1)
     print(f"embedded {n_rows} rows into {args.out}; {n_invalid} invalid SMILES flagged in column "

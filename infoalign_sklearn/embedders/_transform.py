@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -197,7 +198,9 @@ class EncodingMixin:
         chunk = self.batch_size if workers > 1 else self.batch_size * 8
         starts = range(0, len(items), chunk)
         if workers > 1 and len(items) > chunk:
-            if self._feed_engine == "joblib":
+            # a daemonic process (a Dask or multiprocessing worker) cannot start DataLoader
+            # workers; joblib falls back to what such a process allows
+            if self._feed_engine == "joblib" or multiprocessing.current_process().daemon:
                 featurized = _featurized_by_joblib(items, chunk, self.batch_size, self.n_jobs)
             else:
                 featurized = _featurized_by_dataloader(items, chunk, self.batch_size, workers,
