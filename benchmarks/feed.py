@@ -127,9 +127,11 @@ def bench(args) -> dict:
             run()
             smiles = keep
     rates: dict[str, list[float]] = {name: [] for name in parts}
-    for _ in range(args.repeats):
+    for round_ in range(args.repeats):
         for name, run in parts.items():
             rates[name].append(run())
+        print(f"round {round_ + 1}: " + ", ".join(f"{n} {v[-1]:,.0f}" for n, v in rates.items())
+              + " mol/s", flush=True)
     best = {name: max(values) for name, values in rates.items()}
     result = {"device": str(device), "torch": torch.__version__, "cores": os.cpu_count(),
               "torch_threads": torch.get_num_threads(), "molecules": len(smiles),
