@@ -206,3 +206,16 @@ def test_daemonic_process_featurises_with_joblib(fitted, items, monkeypatch):
     monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)
     _, valid, Z = run_pipeline(embedder, items, "dataloader")
     np.testing.assert_array_equal(Z, expected)
+
+
+def test_few_chunks_featurise_with_joblib(fitted, items, monkeypatch):
+    # fewer than two chunks per worker: starting DataLoader workers would not pay off
+    from infoalign_sklearn.embedders import _transform
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("DataLoader workers started for a few chunks")
+
+    embedder = copy_of(fitted, batch_size=32)  # 3 chunks of 32 for 2 workers
+    monkeypatch.setattr(_transform, "_featurized_by_dataloader", refuse)
+    starts, valid, _ = run_pipeline(embedder, items, "dataloader")
+    assert starts == [0, 32, 64] and valid.sum() == len(items) - 2

@@ -198,9 +198,12 @@ class EncodingMixin:
         chunk = self.batch_size if workers > 1 else self.batch_size * 8
         starts = range(0, len(items), chunk)
         if workers > 1 and len(items) > chunk:
-            # a daemonic process (a Dask or multiprocessing worker) cannot start DataLoader
-            # workers; joblib falls back to what such a process allows
-            if self._feed_engine == "joblib" or multiprocessing.current_process().daemon:
+            # DataLoader workers start with each call (joblib's stay up between calls): worth
+            # it from a few chunks per worker on. A daemonic process (a Dask or
+            # multiprocessing worker) cannot start them; joblib does what such a process allows
+            few_chunks = len(starts) < 2 * workers
+            if (self._feed_engine == "joblib" or few_chunks
+                    or multiprocessing.current_process().daemon):
                 featurized = _featurized_by_joblib(items, chunk, self.batch_size, self.n_jobs)
             else:
                 featurized = _featurized_by_dataloader(items, chunk, self.batch_size, workers,
