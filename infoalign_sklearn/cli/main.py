@@ -172,7 +172,7 @@ def _add_embed(add) -> None:
                    help="rows read, embedded and written at a time (bounds the memory used)")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--precision", default=None, choices=PRECISION_CHOICES,
-                   help="arithmetic of the forward passes (default: the model's own); "
+                   help="arithmetic of the forward passes, without it the model's own; "
                         "bfloat16 is faster on GPUs, within 1%% of float32 (docs/scaling.md)")
     p.add_argument("--n-jobs", type=int, default=None, metavar="N", help=N_JOBS_HELP)
     p.add_argument("--overwrite", action="store_true",
