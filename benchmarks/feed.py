@@ -13,7 +13,7 @@ SIMULATED context graph), for each ``--precision``:
    and its ratio to the bare forward (targets: >= 0.80 on a 2-core CPU with ``n_jobs=-1``,
    >= 0.50 on a GPU);
 3. with ``--engines``: the featurise-ahead pipeline that ``n_jobs`` > 1 uses on a GPU, with
-   torch ``DataLoader`` workers (the default) and with joblib workers (the earlier engine);
+   joblib workers (the default) and with torch ``DataLoader`` workers;
    on a CPU this runs the GPU path on the CPU, to compare the engines' overhead;
 4. for bfloat16: the difference of its representations from float32 ones with the same
    weights (max absolute difference, that over the largest absolute value, median relative
@@ -91,10 +91,10 @@ def bench(args) -> dict:
             return len(graphs) / (time.perf_counter() - start)
         return run
 
-    def end_to_end(precision, n_jobs, engine="dataloader"):
+    def end_to_end(precision, n_jobs):
         def run() -> float:
             emb.set_params(n_jobs=n_jobs, precision=precision)
-            emb._feed_engine = engine
+            emb._feed_engine = type(emb)._feed_engine  # the default engine
             start = time.perf_counter()
             emb.transform(smiles)
             return len(smiles) / (time.perf_counter() - start)

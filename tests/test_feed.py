@@ -1,6 +1,7 @@
 """Feeding the device: the featurise-ahead pipelines of ``transform`` and ``precision``.
 
-The DataLoader pipeline is the path ``n_jobs`` > 1 takes on a GPU; here it runs on the CPU,
+The featurise-ahead pipeline (joblib or DataLoader workers) is the path ``n_jobs`` > 1 takes
+on a GPU; here it runs on the CPU,
 called directly or routed through the public ``transform`` (the CPU would otherwise take the
 data-parallel path), so that its order, invalid rows, errors and progress bar are checked
 without a GPU.
@@ -83,6 +84,7 @@ def test_public_transform_through_the_dataloader_pipeline(fitted, items, monkeyp
                                                                               workers))
     sequential = copy_of(fitted, batch_size=8, errors="nan").transform(items)
     embedder = copy_of(fitted, batch_size=8, errors="nan", n_jobs=2, verbose=1)
+    embedder._feed_engine = "dataloader"
     Z = embedder.transform(items)
     assert Z.dtype == np.float32 and Z.shape == (len(items), 16)
     assert np.isnan(Z[[5, 40]]).all() and not np.isnan(np.delete(Z, [5, 40], 0)).any()
@@ -90,8 +92,10 @@ def test_public_transform_through_the_dataloader_pipeline(fitted, items, monkeyp
     np.testing.assert_allclose(Z, sequential, rtol=1e-4,
                                atol=1e-5 * float(np.nanmax(np.abs(sequential))))
     assert f"{len(items)}/{len(items)}" in capsys.readouterr().err  # the progress bar finished
+    raising = copy_of(fitted, batch_size=8, n_jobs=2)
+    raising._feed_engine = "dataloader"
     with pytest.raises(InvalidMoleculeError) as info:
-        copy_of(fitted, batch_size=8, n_jobs=2).transform(items)
+        raising.transform(items)
     assert "not a smiles" in str(info.value) and "C1CC" in str(info.value)
     assert "5" in str(info.value) and "40" in str(info.value)
 

@@ -1,6 +1,7 @@
 """Encoding molecules with a fitted embedder's encoder: device resolution, chunked
-``transform`` with featurisation overlapped with the forward passes (a thread, or a torch
-``DataLoader`` whose worker processes featurise and batch ahead into pinned memory on a GPU),
+``transform`` with featurisation overlapped with the forward passes (a thread, or worker
+processes featurising ahead on a GPU: joblib's, or a torch ``DataLoader``'s that also batch
+into pinned memory),
 the data-parallel CPU path in which each worker process featurises and encodes its share of
 the molecules, and the optional bfloat16 autocast (``precision``).
 """
@@ -144,10 +145,13 @@ class EncodingMixin:
     ``(embedding, ...)``; needs ``latent_dim``, ``batch_size``, ``device``, ``errors``,
     ``n_jobs``, ``verbose`` and ``precision``."""
 
-    #: Who featurises ahead of the device with ``n_jobs`` > 1 on a GPU: ``"dataloader"``
-    #: (torch DataLoader workers, pinned memory) or ``"joblib"`` (joblib's workers, the
-    #: earlier engine); ``benchmarks/feed.py`` compares them.
-    _feed_engine = "dataloader"
+    #: Who featurises ahead of the device with ``n_jobs`` > 1 on a GPU: ``"joblib"``
+    #: (joblib's workers, which stay up between calls; this process builds the batches) or
+    #: ``"dataloader"`` (torch DataLoader workers, started per call, that also build the
+    #: batches, in pinned memory). Both give the same batches, hence the same bits.
+    #: ``benchmarks/feed.py --engines`` compares them; on the 2-core dev machine joblib's
+    #: measured as fast or faster (docs/scaling.md), a GPU measurement is pending.
+    _feed_engine = "joblib"
 
     @property
     def _n_features_out(self):
@@ -187,10 +191,11 @@ class EncodingMixin:
     def _encoded_here(self, items, encoder, device, workers):
         """Encode in this process, featurising ahead of the forward passes.
 
-        With ``n_jobs`` > 1 (a GPU run), worker processes featurise and batch the next chunks
-        (one batch each) into pinned memory while the encoder runs on this one; the copies to
-        the device are asynchronous and the embeddings come back to the host a few batches
-        at a time, so the device does not wait for either. Otherwise a thread featurises the
+        With ``n_jobs`` > 1 (a GPU run), worker processes featurise the next chunks (one batch
+        each) while the encoder runs on this one (``_feed_engine``: joblib's workers, or
+        DataLoader workers that also build the batches in pinned memory for asynchronous
+        copies); the embeddings come back to the host a few batches at a time, so the device
+        does not wait for each. Otherwise a thread featurises the
         next chunk, which overlaps with the forward pass when the encoder leaves a core (or
         the GPU) free. The batches are the same for every engine: each chunk's valid
         molecules, ``batch_size`` at a time.

@@ -111,9 +111,9 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
         Workers (joblib) for molecule featurisation, in ``fit`` and ``transform``. In
         ``transform`` on the CPU, ``n_jobs`` > 1 splits the molecules between worker processes
         that each featurise and encode their share (the faster setting: with ``None`` a thread
-        featurises ahead but competes with torch's threads); on a GPU, torch ``DataLoader``
-        workers featurise and batch the next molecules into pinned memory while the encoder
-        runs (``benchmarks/feed.py`` measures both; docs/scaling.md).
+        featurises ahead but competes with torch's threads); on a GPU the workers featurise
+        the next batches while the encoder runs (``benchmarks/feed.py`` measures both;
+        docs/scaling.md).
     verbose : int or dict, default=0
         Progress bars (a dict is passed to tqdm), with the running loss per modality.
     random_state : int, RandomState or None, default=None
