@@ -5,8 +5,9 @@
 #
 # Steps (each under a hard `timeout`; the limits add up to 470 s, under 8 minutes):
 #   1. environment: GPU, torch, CUDA, cores                                    (40 s)
-#   2. the DataLoader pipeline on CUDA gives the bits of the joblib engine's
-#      (same batches) and matches n_jobs=1 up to float32 rounding; bf16 close   (60 s)
+#   2. the DataLoader engine on CUDA gives the bits of the joblib engine (the
+#      default; same batches); transform with n_jobs=-1 through the DataLoader
+#      engine matches n_jobs=1 up to float32 rounding; bf16 difference         (60 s)
 #   3. the SIMULATED paper-scale graph (benchmarks/context_graph.py --out), at
 #      SCALE (default 0.25 of the paper's node counts), unless GRAPH_DIR holds one  (120 s)
 #   4. benchmarks/feed.py on CUDA: bare forward vs transform (n_jobs=1, -1),
