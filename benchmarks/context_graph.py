@@ -1,6 +1,6 @@
 """Context-graph build time, peak memory and random-walk throughput at the paper's scale.
 
-Run: ``python benchmarks/context_graph.py`` (full scale: ~130k molecules with 1,024-bit
+Run: ``python benchmarks/context_graph.py [--out DIR]`` (full scale: ~130k molecules with 1,024-bit
 fingerprints, ~129k morphology profiles x 1,000 features, ~14k expression profiles x 978,
 ~4.5k genes with 1,000 perturbation features) or ``--scale 0.1`` for a quick run.
 
@@ -119,6 +119,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--save", action="store_true", help="also time save / load")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--out", default=None,
+                        help="also save the graph to this directory (for later pretraining runs)")
     args = parser.parse_args()
 
     print(f"SIMULATED tables at scale {args.scale} (random fingerprints and profiles); "
@@ -156,6 +158,8 @@ def main() -> None:
             ContextGraph.load(path)
             load_s = time.perf_counter() - start
         print(f"save / load           {save_s:8.1f} s / {load_s:.1f} s ({size / 1e9:.2f} GB)")
+    if args.out:
+        print(f"saved the SIMULATED graph to {graph.save(args.out)}")
 
 
 if __name__ == "__main__":

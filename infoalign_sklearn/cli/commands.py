@@ -178,8 +178,8 @@ def pretrain_and_save(args) -> None:
         existing_path(args.graph), walk_length=args.walk_length, beta=args.beta,
         latent_dim=args.latent_dim, hidden_dim=args.latent_dim, num_layers=args.num_layers,
         batch_size=args.batch_size, max_epochs=args.epochs, lr=args.lr, device=args.device,
-        random_state=args.seed, checkpoint_dir=out / "checkpoints", verbose=1,
-        n_jobs=args.n_jobs,
+        precision=args.precision, random_state=args.seed, checkpoint_dir=out / "checkpoints",
+        verbose=1, n_jobs=args.n_jobs,
     )
     embedder.fit()
     import torch.distributed as dist
@@ -216,6 +216,8 @@ def cmd_embed(args) -> int:
     check_not_input(out, source)
     check_device(args.device)
     options = {"device": args.device, "n_jobs": args.n_jobs, "errors": "nan"}
+    if args.precision is not None:
+        options["precision"] = args.precision
     authors = getattr(args, "authors_checkpoint", False)
     # the authors' file, or its folder, given without the flag (checkpoint.pt is ours: an
     # interrupted `infoalign pretrain`)

@@ -13,7 +13,8 @@ attributes the module needs and returns the training data: an object with ``mol_
 ``_batch_loss(ctx, idx, rng)`` (the loss terms of one batch, ``"loss"`` last, or None to skip
 the step), ``_loss_names()`` and ``_signature_parts(data)``; and the parameters
 ``latent_dim``, ``batch_size``, ``max_epochs``, ``lr``, ``weight_decay``, ``optimizer``,
-``device``, ``errors``, ``n_jobs``, ``verbose``, ``random_state`` and ``checkpoint_dir``.
+``device``, ``precision``, ``errors``, ``n_jobs``, ``verbose``, ``random_state`` and
+``checkpoint_dir``.
 
 In a process group of several processes (torchrun, ``infoalign pretrain --nproc``) ``fit`` takes
 the multi-process path of :mod:`._distributed`: subclasses that set ``_supports_distributed``
@@ -51,7 +52,7 @@ from ._distributed import (
     use_distributed_batchnorm,
 )
 from ._persistence import GraphReference, PersistenceMixin
-from ._transform import EncodingMixin, resolve_device
+from ._transform import EncodingMixin, autocast_for, resolve_device
 
 #: File name of the per-epoch checkpoint in ``checkpoint_dir``.
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -249,7 +250,10 @@ class GraphTrainedEmbedder(PersistenceMixin, EncodingMixin, ClassNamePrefixFeatu
         order = rng.permutation(len(ctx.data.mol_graphs))
         losses = EpochLosses(self._loss_names(), epoch, bar, hidden=self._hidden_losses)
         for b in range(self._n_batches(len(order))):
-            terms = self._batch_loss(ctx, order[b * self.batch_size:(b + 1) * self.batch_size], rng)
+            # forward and loss at ``precision`` (bfloat16 autocast), backward outside it
+            with autocast_for(self._precision, ctx.device):
+                terms = self._batch_loss(
+                    ctx, order[b * self.batch_size:(b + 1) * self.batch_size], rng)
             if terms is None:
                 continue
             ctx.optimizer.zero_grad(set_to_none=True)
@@ -358,8 +362,9 @@ class GraphTrainedEmbedder(PersistenceMixin, EncodingMixin, ClassNamePrefixFeatu
         for name in ("context_graph", "max_epochs", "verbose", "n_jobs", "checkpoint_dir", "device",
                      "errors"):
             params.pop(name)
-        if params.get("optimizer") == "adam":
-            params.pop("optimizer")  # the default: checkpoints written before it existed resume
+        for name, default in (("optimizer", "adam"), ("precision", "float32")):
+            if params.get(name) == default:
+                params.pop(name)  # defaults: checkpoints written before they existed resume
         if not (params["random_state"] is None or isinstance(params["random_state"], Integral)):
             params["random_state"] = "RandomState"
         payload = json.dumps({"params": params, "graph": graph.content_hash,

@@ -152,6 +152,7 @@ class PersistenceMixin:
 
     def __setstate__(self, state):
         module_state = state.pop("_module_state", None)
+        state.setdefault("precision", "float32")  # pickled before the parameter existed
         self.__dict__.update(state)
         if module_state is not None:
             module = self._build_module()

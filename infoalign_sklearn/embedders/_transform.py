@@ -1,12 +1,16 @@
 """Encoding molecules with a fitted embedder's encoder: device resolution, chunked
-``transform`` with featurisation overlapped with the forward passes (a thread, or joblib
-workers featurising ahead on a GPU), and the data-parallel CPU path in which each worker
-process featurises and encodes its share of the molecules.
+``transform`` with featurisation overlapped with the forward passes (a thread, or worker
+processes featurising ahead on a GPU: joblib's, or a torch ``DataLoader``'s that also batch
+into pinned memory),
+the data-parallel CPU path in which each worker process featurises and encodes its share of
+the molecules, and the optional bfloat16 autocast (``precision``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -34,12 +38,73 @@ def _prefetched(items, chunk: int):
             yield graphs
 
 
-def _encode_graphs(encoder, graphs, batch_size: int, device) -> tuple[np.ndarray | None, np.ndarray]:
+#: Values of the embedders' ``precision`` parameter and the torch dtype each autocasts to.
+PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16}
+
+
+def autocast_for(precision: str, device: torch.device):
+    """The context in which forward passes run at ``precision``: ``torch.autocast`` to
+    bfloat16 on ``device`` (CPU or CUDA), or nothing for float32."""
+    dtype = PRECISIONS[precision]
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def _encode_graphs(encoder, graphs, batch_size: int, device,
+                   precision: str = "float32") -> tuple[np.ndarray | None, np.ndarray]:
     """Embeddings of the valid graphs of one chunk (packed, in order) and the chunk's validity
     mask."""
-    parts = [encoder(batch.to(device))[0].float().cpu().numpy()
-             for batch in graphs.batches(batch_size)]
+    with autocast_for(precision, device):
+        parts = [encoder(batch.to(device))[0].float().cpu().numpy()
+                 for batch in graphs.batches(batch_size)]
     return (np.concatenate(parts) if parts else None), graphs.valid
+
+
+class _ChunkBatches(torch.utils.data.Dataset):
+    """Item ``k``: the validity mask of ``items[k * chunk:(k + 1) * chunk]`` and the PyTorch
+    Geometric batches (``batch_size`` valid graphs each) of that chunk, built in a
+    ``DataLoader`` worker so that this process only moves them to the device and encodes."""
+
+    def __init__(self, items, chunk: int, batch_size: int):
+        self.items, self.chunk, self.batch_size = items, chunk, batch_size
+
+    def __len__(self) -> int:
+        return -(-len(self.items) // self.chunk)
+
+    def __getitem__(self, k: int):
+        graphs = packed_graphs_of_chunk(self.items[k * self.chunk:(k + 1) * self.chunk])
+        return torch.from_numpy(graphs.valid), list(graphs.batches(self.batch_size))
+
+
+def _keep_as_is(item):
+    """``collate_fn`` of the chunk loader: each item is already one chunk's batches."""
+    return item
+
+
+def _featurized_by_dataloader(items, chunk: int, batch_size: int, workers: int, pin: bool):
+    """(validity, batches) of each chunk of ``items``, in order, featurised by ``workers``
+    ``DataLoader`` processes (one torch thread each, as DataLoader workers always run) a few
+    chunks ahead; in pinned memory when ``pin`` (a CUDA device), so that the copies to the
+    device can be asynchronous."""
+    dataset = _ChunkBatches(items, chunk, batch_size)
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=None, collate_fn=_keep_as_is, num_workers=min(workers, len(dataset)),
+        pin_memory=pin, prefetch_factor=4, persistent_workers=False,
+    )
+    for valid, batches in loader:
+        yield valid.numpy(), batches
+
+
+def _featurized_by_joblib(items, chunk: int, batch_size: int, n_jobs):
+    """The same as :func:`_featurized_by_dataloader` with joblib's workers (ordered
+    generator); the engine of earlier releases, kept for ``benchmarks/feed.py``'s comparison
+    and for joblib backends (``parallel_config("dask")``)."""
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(packed_graphs_of_chunk)(items[s:s + chunk]) for s in range(0, len(items), chunk)
+    )
+    for graphs in results:
+        yield graphs.valid, list(graphs.batches(batch_size))
 
 
 def _encoder_payload(encoder) -> tuple:
@@ -50,7 +115,8 @@ def _encoder_payload(encoder) -> tuple:
     return copy.deepcopy(encoder).to("meta").eval(), state
 
 
-def _featurize_and_encode(payload, items, batch_size: int) -> tuple[np.ndarray | None, np.ndarray]:
+def _featurize_and_encode(payload, items, batch_size: int,
+                          precision: str = "float32") -> tuple[np.ndarray | None, np.ndarray]:
     """Worker side of the data-parallel CPU ``transform``."""
     skeleton, state = payload
     encoder = copy.deepcopy(skeleton)  # threads (a threading backend) share the payload
@@ -58,7 +124,7 @@ def _featurize_and_encode(payload, items, batch_size: int) -> tuple[np.ndarray |
                             assign=True)
     with torch.inference_mode():
         return _encode_graphs(encoder.eval(), packed_graphs_of_chunk(items), batch_size,
-                              torch.device("cpu"))
+                              torch.device("cpu"), precision)
 
 
 def _balanced_starts(items, n_chunks: int) -> list[int]:
@@ -77,7 +143,15 @@ def _balanced_starts(items, n_chunks: int) -> list[int]:
 class EncodingMixin:
     """``transform`` of an embedder whose ``module_.encoder`` maps molecule graphs to
     ``(embedding, ...)``; needs ``latent_dim``, ``batch_size``, ``device``, ``errors``,
-    ``n_jobs`` and ``verbose``."""
+    ``n_jobs``, ``verbose`` and ``precision``."""
+
+    #: Who featurises ahead of the device with ``n_jobs`` > 1 on a GPU: ``"joblib"``
+    #: (joblib's workers, which stay up between calls; this process builds the batches) or
+    #: ``"dataloader"`` (torch DataLoader workers, started per call, that also build the
+    #: batches, in pinned memory). Both give the same batches, hence the same bits.
+    #: ``benchmarks/feed.py --engines`` compares them; on the 2-core dev machine joblib's
+    #: measured as fast or faster (docs/scaling.md), a GPU measurement is pending.
+    _feed_engine = "joblib"
 
     @property
     def _n_features_out(self):
@@ -109,25 +183,53 @@ class EncodingMixin:
         raise_or_mask_invalid(items, valid, self.errors)
         return out, valid
 
+    @property
+    def _precision(self) -> str:
+        # embedders pickled before the parameter existed have no attribute: float32
+        return getattr(self, "precision", "float32")
+
     def _encoded_here(self, items, encoder, device, workers):
         """Encode in this process, featurising ahead of the forward passes.
 
-        With ``n_jobs`` > 1 (a GPU run), joblib workers featurise the next batches while the
-        encoder runs on this one (ordered, a few batches ahead); otherwise a thread featurises
-        the next chunk, which overlaps with the forward pass when the encoder leaves a core (or
-        the GPU) free.
+        With ``n_jobs`` > 1 (a GPU run), worker processes featurise the next chunks (one batch
+        each) while the encoder runs on this one (``_feed_engine``: joblib's workers, or
+        DataLoader workers that also build the batches in pinned memory for asynchronous
+        copies); the embeddings come back to the host a few batches at a time, so the device
+        does not wait for each. Otherwise a thread featurises the
+        next chunk, which overlaps with the forward pass when the encoder leaves a core (or
+        the GPU) free. The batches are the same for every engine: each chunk's valid
+        molecules, ``batch_size`` at a time.
         """
         chunk = self.batch_size if workers > 1 else self.batch_size * 8
         starts = range(0, len(items), chunk)
         if workers > 1 and len(items) > chunk:
-            featurized = Parallel(n_jobs=self.n_jobs, return_as="generator")(
-                delayed(packed_graphs_of_chunk)(items[s:s + chunk]) for s in starts
-            )
+            # DataLoader workers start with each call (joblib's stay up between calls): worth
+            # it from a few chunks per worker on. A daemonic process (a Dask or
+            # multiprocessing worker) cannot start them; joblib does what such a process allows
+            few_chunks = len(starts) < 2 * workers
+            if (self._feed_engine == "joblib" or few_chunks
+                    or multiprocessing.current_process().daemon):
+                featurized = _featurized_by_joblib(items, chunk, self.batch_size, self.n_jobs)
+            else:
+                featurized = _featurized_by_dataloader(items, chunk, self.batch_size, workers,
+                                                       pin=device.type == "cuda")
         else:
-            featurized = _prefetched(items, chunk)
-        with torch.inference_mode():
-            for start, graphs in zip(starts, featurized):
-                yield start, *_encode_graphs(encoder, graphs, self.batch_size, device)
+            featurized = ((graphs.valid, graphs.batches(self.batch_size))
+                          for graphs in _prefetched(items, chunk))
+        non_blocking = device.type == "cuda"
+        # on a GPU, embeddings wait on the device and come back every few batches (one
+        # synchronisation per group instead of one per batch)
+        group = 16 if device.type == "cuda" else 1
+        pending: list = []
+        with torch.inference_mode(), autocast_for(self._precision, device):
+            for start, (ok, batches) in zip(starts, featurized):
+                parts = [encoder(batch.to(device, non_blocking=non_blocking))[0].float()
+                         for batch in batches]
+                pending.append((start, parts, ok))
+                if len(pending) >= group:
+                    yield from _to_host(pending)
+                    pending = []
+            yield from _to_host(pending)
 
     def _encoded_in_workers(self, items, encoder, workers):
         """Encode on the CPU in ``workers`` processes, each featurising and encoding its chunks.
@@ -145,8 +247,20 @@ class EncodingMixin:
         ends = starts[1:] + [len(items)]
         payload = _encoder_payload(encoder)
         results = Parallel(n_jobs=self.n_jobs, return_as="generator")(
-            delayed(_featurize_and_encode)(payload, items[s:e], self.batch_size)
+            delayed(_featurize_and_encode)(payload, items[s:e], self.batch_size, self._precision)
             for s, e in zip(starts, ends)
         )
         for start, (embedding, ok) in zip(starts, results):
             yield start, embedding, ok
+
+
+def _to_host(pending):
+    """``(start, embedding as a numpy array or None, validity)`` of each pending chunk, with
+    one device-to-host copy for all of them."""
+    sizes = [sum(len(p) for p in parts) for _, parts, _ in pending]
+    tensors = [p for _, parts, _ in pending for p in parts]
+    host = torch.cat(tensors).cpu().numpy() if tensors else np.zeros((0, 0), np.float32)
+    offset = 0
+    for (start, _, ok), size in zip(pending, sizes):
+        yield start, (host[offset:offset + size] if size else None), ok
+        offset += size

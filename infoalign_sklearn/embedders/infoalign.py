@@ -103,6 +103,12 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
         The optimiser, built as ``optimizer(parameters, lr=lr, weight_decay=weight_decay)``.
     device : str, default="auto"
         ``"auto"`` uses CUDA when available; or ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+    precision : {"float32", "bfloat16"}, default="float32"
+        Arithmetic of the encoder's forward passes in ``transform`` and of pretraining steps:
+        ``"bfloat16"`` runs them under ``torch.autocast`` (faster on GPUs and on CPUs with
+        bfloat16 units, such as AMX; slower on CPUs without). Weights and outputs stay
+        float32; ``transform`` then differs from float32 by under 1 % of the values' scale
+        (docs/scaling.md gives the measured difference and the command).
     errors : {"raise", "nan"}, default="raise"
         Invalid SMILES: one error naming all of them, or NaN rows in ``transform`` (and skipped
         molecules, with a warning, in ``fit``).
@@ -110,8 +116,9 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
         Workers (joblib) for molecule featurisation, in ``fit`` and ``transform``. In
         ``transform`` on the CPU, ``n_jobs`` > 1 splits the molecules between worker processes
         that each featurise and encode their share (the faster setting: with ``None`` a thread
-        featurises ahead but competes with torch's threads); on a GPU the workers featurise the
-        next batches while the encoder runs (``benchmarks/embedder.py`` measures both settings).
+        featurises ahead but competes with torch's threads); on a GPU the workers featurise
+        the next batches while the encoder runs (``benchmarks/feed.py`` measures both;
+        docs/scaling.md).
     verbose : int or dict, default=0
         Progress bars (a dict is passed to tqdm), with the running loss per modality.
     random_state : int, RandomState or None, default=None
@@ -159,6 +166,7 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "optimizer": OPTIMIZER_CONSTRAINT,
         "device": [str],
+        "precision": [StrOptions({"float32", "bfloat16"})],
         "random_state": ["random_state"],
         "checkpoint_dir": [None, str, os.PathLike],
         **MOLECULE_PARAMETER_CONSTRAINTS,
@@ -167,7 +175,8 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
     def __init__(
         self, context_graph=None, *, walk_length=4, beta=1e-9, latent_dim=300, hidden_dim=300,
         num_layers=5, dropout=0.1, readout="sum", batch_size=256, max_epochs=50, lr=1e-3,
-        weight_decay=0.0, optimizer="adam", device="auto", errors="raise", n_jobs=None,
+        weight_decay=0.0, optimizer="adam", device="auto", precision="float32",
+        errors="raise", n_jobs=None,
         verbose=0, random_state=None, checkpoint_dir=None,
     ):
         self.context_graph = context_graph
@@ -184,6 +193,7 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
         self.weight_decay = weight_decay
         self.optimizer = optimizer
         self.device = device
+        self.precision = precision
         self.errors = errors
         self.n_jobs = n_jobs
         self.verbose = verbose
