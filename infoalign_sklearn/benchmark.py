@@ -203,9 +203,12 @@ def _score_fit(X, y, split, split_no: int, what: tuple[str, str],
     task, names = settings.task, settings.names
     train, valid, test = split if len(split) == 3 else (split[0], None, split[1])
     X = np.asarray(X, dtype=np.float32)
-    ok = ~np.isnan(X).any(axis=1)
+    # a row of NaN is an invalid molecule (left out); NaN cells in a valid row are missing
+    # values of one feature (a descriptor RDKit cannot compute): training medians fill them
+    ok = ~np.isnan(X).all(axis=1)
     tr, te = train[ok[train]], test[ok[test]]
     va = None if valid is None else valid[ok[valid]]
+    X = _impute_training_medians(X, tr)
     binary = bool(np.isin(X[ok][: min(len(X), 500)], (0.0, 1.0)).all())
     if not binary:
         # learned representations have arbitrary scales (mu grows freely under a tiny
@@ -230,6 +233,23 @@ def _score_fit(X, y, split, split_no: int, what: tuple[str, str],
     rows = [(rep_name, model_name, split_no, name, metric, float(value), seconds)
             for name, value in zip(names, np.atleast_1d(per_task))]
     return rows, seconds
+
+
+def _impute_training_medians(X: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """``X`` with NaN cells of partly-NaN rows set to the column's median over the training
+    rows (0 where a column has no training value); all-NaN rows stay NaN."""
+    missing = np.isnan(X)
+    partial = missing.any(axis=1) & ~missing.all(axis=1)
+    if not partial.any():
+        return X
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        medians = np.nanmedian(X[train], axis=0)
+    medians = np.where(np.isnan(medians), 0.0, medians).astype(X.dtype)
+    X = X.copy()
+    rows, cols = np.nonzero(missing & partial[:, None])
+    X[rows, cols] = medians[cols]
+    return X
 
 
 def summarize(results: pd.DataFrame, thresholds: Sequence[float] = AUC_THRESHOLDS) -> pd.DataFrame:
