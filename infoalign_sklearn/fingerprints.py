@@ -148,8 +148,8 @@ class RDKitDescriptors(TransformerMixin, BaseEstimator):
     Examples
     --------
     >>> desc = RDKitDescriptors(descriptors=["MolWt", "NumHDonors"]).fit()
-    >>> desc.transform(["CCO"]).round(2).tolist()
-    [[46.07, 1.0]]
+    >>> [round(float(v), 2) for v in desc.transform(["CCO"])[0]]
+    [46.07, 1.0]
     >>> desc.get_feature_names_out().tolist()
     ['MolWt', 'NumHDonors']
     """
