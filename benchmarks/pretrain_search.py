@@ -105,14 +105,19 @@ def search_view(bunch, table_seeds, split_seed: int = 0, name: str | None = None
                       excluded=int(tested.sum()), task=infer_task(y[keep]))
 
 
-def sample_configs(n_configs: int, seed: int = 0, max_total_epochs: int | None = None) -> list:
-    """Trial settings: the defaults first, then distinct random draws from ``SPACE``; cut where
-    the total pretraining epochs would exceed ``max_total_epochs``."""
+def sample_configs(n_configs: int, seed: int = 0, max_total_epochs: int | None = None,
+                   space: dict | None = None, defaults: dict | None = None) -> list:
+    """Trial settings: ``defaults`` first, then distinct random draws from ``space`` (default
+    ``DEFAULTS`` and ``SPACE``); cut where the total pretraining epochs would exceed
+    ``max_total_epochs``."""
+    space = SPACE if space is None else space
+    defaults = DEFAULTS if defaults is None else defaults
     rng = np.random.default_rng(seed)
-    configs, seen = [dict(DEFAULTS)], {tuple(sorted(DEFAULTS.items()))}
-    space_size = int(np.prod([len(v) for v in SPACE.values()]))
-    while len(configs) < min(n_configs, space_size):
-        config = {k: values[rng.integers(len(values))] for k, values in SPACE.items()}
+    configs, seen = [dict(defaults)], {tuple(sorted(defaults.items()))}
+    space_size = int(np.prod([len(v) for v in space.values()]))
+    inside = all(defaults.get(k) in values for k, values in space.items())
+    while len(configs) < min(n_configs, space_size + (0 if inside else 1)):
+        config = {k: values[rng.integers(len(values))] for k, values in space.items()}
         config = {k: (v.item() if hasattr(v, "item") else v) for k, v in config.items()}
         key = tuple(sorted(config.items()))
         if key not in seen:
@@ -212,9 +217,9 @@ def main(argv=None) -> int:
         parser.error("pass --data-dir (the folder holding benchmarks/) or set INFOALIGN_DATA_DIR")
     if args.n_configs < 1:
         parser.error(f"--n-configs must be at least 1, got {args.n_configs}")
+    space, defaults = dict(SPACE), dict(DEFAULTS)
     if args.epochs:
-        SPACE["max_epochs"] = list(args.epochs)
-        DEFAULTS["max_epochs"] = max(args.epochs)
+        space["max_epochs"], defaults["max_epochs"] = list(args.epochs), max(args.epochs)
 
     start = time.perf_counter()
     graph = ContextGraph.load(args.graph)
@@ -227,7 +232,7 @@ def main(argv=None) -> int:
               f"{args.table_seeds} ({view.excluded} left out): search train {len(view.train)}, "
               f"validation {len(view.valid)}", flush=True)
         views.append(view)
-    configs = sample_configs(args.n_configs, args.seed, args.max_total_epochs)
+    configs = sample_configs(args.n_configs, args.seed, args.max_total_epochs, space, defaults)
     if not configs:
         parser.error("--max-total-epochs leaves no trial")
     results = run_search(graph, views, configs, seed=args.seed, mlp_epochs=args.mlp_epochs,
@@ -249,7 +254,7 @@ def main(argv=None) -> int:
                               "search_valid": len(v.valid), "excluded_as_test": v.excluded}
                      for v in views},
         "table_seeds": args.table_seeds, "split_seed": args.split_seed, "seed": args.seed,
-        "space": SPACE, "trials": json.loads(ranking.to_json(orient="records")),
+        "space": space, "defaults": defaults, "trials": json.loads(ranking.to_json(orient="records")),
         "configs": configs,
         "fingerprint_only": {r["dataset"]: r["value"]
                              for _, r in results[results["trial"] < 0].iterrows()},

@@ -234,3 +234,11 @@ def test_benchmark_fills_missing_descriptor_cells_with_training_medians():
     assert out[1, 1] == 20.0 and np.isnan(out[3]).all()
     np.testing.assert_array_equal(out[[0, 2, 4]], X[[0, 2, 4]])
     assert np.isnan(X[1, 1])  # the input is not modified
+
+
+def test_sample_configs_stops_when_the_space_is_exhausted(search):
+    space = {"max_epochs": [1, 2], "dropout": [0.0]}
+    configs = search.sample_configs(10, space=space, defaults={"max_epochs": 2, "dropout": 0.0})
+    assert sorted(c["max_epochs"] for c in configs) == [1, 2]
+    outside = search.sample_configs(10, space=space, defaults={"max_epochs": 5, "dropout": 0.1})
+    assert len(outside) == 3 and outside[0] == {"max_epochs": 5, "dropout": 0.1}
