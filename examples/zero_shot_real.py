@@ -84,8 +84,9 @@ def read_jump_profiles(data_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
         if bad:
             sys.exit(f"error: {path}: non-numeric feature column(s) {bad[:5]}")
         frames.append(frame)
-    profiles = pd.concat(frames, keys=[p.name for p in files], names=["Metadata_File", None])
-    profiles = profiles.reset_index(level=0).reset_index(drop=True)
+    source = pd.Series(np.repeat([p.name for p in files], [len(f) for f in frames]),
+                       name="Metadata_File")
+    profiles = pd.concat([source, pd.concat(frames, ignore_index=True)], axis=1)
     names_path = folder / "jumpcp_int_feature_names.csv"
     names = pd.read_csv(names_path) if names_path.exists() else pd.DataFrame()
     return profiles, names
