@@ -206,7 +206,8 @@ def verdict(summary: pd.DataFrame) -> pd.DataFrame:
 
     ``gain`` is how much better InfoAlign is (AUC points, or MAE units, positive = InfoAlign
     better); ``seed std`` is the larger of the two rows' standard deviations over seeds. The
-    verdict says whether ``gain`` exceeds ``seed std`` in either direction.
+    verdict says whether ``gain`` exceeds ``seed std`` in either direction; with one seed
+    there is no std and no verdict.
     """
     rows = []
     for dataset, part in summary.groupby("dataset", sort=False):
@@ -228,7 +229,10 @@ def verdict(summary: pd.DataFrame) -> pd.DataFrame:
         gain = best_cell[f"{metric} mean"] - best_structure[f"{metric} mean"]
         gain = gain if classification else -gain
         spread = max(best_cell[f"{metric} std"], best_structure[f"{metric} std"])
-        if gain > spread:
+        seeds = int(min(best_cell["splits"], best_structure["splits"]))
+        if seeds < 2:
+            text = "not decided: one seed has no seed std"
+        elif gain > spread:
             text = "InfoAlign better by more than the seed std"
         elif gain < -spread:
             text = "structure-only better by more than the seed std"
@@ -241,9 +245,7 @@ def verdict(summary: pd.DataFrame) -> pd.DataFrame:
             "best structure-only": f"{best_structure['representation']} / {best_structure['model']}",
             "structure-only mean": best_structure[f"{metric} mean"],
             "structure-only std": best_structure[f"{metric} std"],
-            "gain": gain, "seed std": spread, "seeds": int(min(best_cell["splits"],
-                                                              best_structure["splits"])),
-            "verdict": text,
+            "gain": gain, "seed std": spread, "seeds": seeds, "verdict": text,
         })
         rows.append(row)
     return pd.DataFrame(rows)

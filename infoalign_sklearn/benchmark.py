@@ -32,8 +32,9 @@ def make_model(name: str, task: str, *, binary_features: bool, random_state: int
 
     ``mlp``: :class:`MultiTaskMLPClassifier` / ``Regressor`` (one hidden layer of 1,200, early
     stopping on the validation set). ``rf``: a random forest per task. ``gp``: a Gaussian
-    process per task, with the Tanimoto kernel on binary fingerprints and an RBF kernel
-    (fixed length scale, on standardised features) on continuous representations.
+    process per task, with the Tanimoto kernel on fingerprints (``binary_features``: bits or
+    counts, non-negative integers) and an RBF kernel (fixed length scale, on standardised
+    features) on continuous representations.
     """
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
     from sklearn.gaussian_process import GaussianProcessClassifier, GaussianProcessRegressor
@@ -209,13 +210,17 @@ def _score_fit(X, y, split, split_no: int, what: tuple[str, str],
     tr, te = train[ok[train]], test[ok[test]]
     va = None if valid is None else valid[ok[valid]]
     X = _impute_training_medians(X, tr)
-    binary = bool(np.isin(X[ok][: min(len(X), 500)], (0.0, 1.0)).all())
-    if not binary:
+    counts = _count_columns(X[tr])
+    if not counts.all():
         # learned representations have arbitrary scales (mu grows freely under a tiny
-        # beta); standardise with training statistics so MLP and GP see unit scales
-        mean, std = X[tr].mean(axis=0), X[tr].std(axis=0)
-        X = (X - mean) / np.where(std > 0, std, 1.0)
-    model = make_model(model_name, task, binary_features=binary,
+        # beta), descriptors too; standardise those columns with training statistics so MLP
+        # and GP see unit scales. Fingerprint columns (bits or counts) stay as they are:
+        # dividing a rarely set bit by its tiny std would blow it up to tens
+        scale = ~counts
+        mean, std = X[tr][:, scale].mean(axis=0), X[tr][:, scale].std(axis=0)
+        X = X.copy()
+        X[:, scale] = (X[:, scale] - mean) / np.where(std > 0, std, 1.0)
+    model = make_model(model_name, task, binary_features=bool(counts.all()),
                        random_state=settings.random_state + split_no, n_jobs=settings.n_jobs,
                        max_epochs=settings.max_epochs, n_features=X.shape[1])
     start = time.perf_counter()
@@ -233,6 +238,15 @@ def _score_fit(X, y, split, split_no: int, what: tuple[str, str],
     rows = [(rep_name, model_name, split_no, name, metric, float(value), seconds)
             for name, value in zip(names, np.atleast_1d(per_task))]
     return rows, seconds
+
+
+def _count_columns(X_train: np.ndarray) -> np.ndarray:
+    """Per column: every training value is a non-negative integer (fingerprint bits or
+    counts, fragment counts), NaN rows ignored."""
+    finite = X_train[~np.isnan(X_train).all(axis=1)]
+    if not len(finite):
+        return np.zeros(X_train.shape[1], dtype=bool)
+    return ((finite >= 0) & (finite == np.round(finite))).all(axis=0)
 
 
 def _impute_training_medians(X: np.ndarray, train: np.ndarray) -> np.ndarray:

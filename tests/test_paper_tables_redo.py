@@ -90,7 +90,9 @@ def test_verdict_is_computed_from_means_and_seed_stds(paper_tables):
                            ("Morgan FP", "mlp", 0.47, 0.01),
                            ("InfoAlign", "gp", 0.50, 0.005)], metric="MAE avg"),
         summary_rows("d", [("Morgan FP", "mlp", 0.7, 0.01)]),
+        summary_rows("e", [("Morgan FP", "mlp", 0.7, 0.0), ("InfoAlign", "mlp", 0.9, 0.0)]),
     ], ignore_index=True)
+    summary.loc[summary["dataset"] == "e", "splits"] = 1
     verdicts = paper_tables.verdict(summary).set_index("dataset")
     a, b, c = verdicts.loc["a"], verdicts.loc["b"], verdicts.loc["c"]
     assert a["verdict"] == "InfoAlign better by more than the seed std"
@@ -102,6 +104,7 @@ def test_verdict_is_computed_from_means_and_seed_stds(paper_tables):
     assert c["gain"] == pytest.approx(-0.05)
     assert c["verdict"] == "structure-only better by more than the seed std"
     assert verdicts.loc["d", "verdict"] == "not compared: no InfoAlign row"
+    assert verdicts.loc["e", "verdict"] == "not decided: one seed has no seed std"
     assert "gain -0.050" in paper_tables.verdict_line(verdicts.reset_index().iloc[2])
 
 
@@ -242,3 +245,34 @@ def test_sample_configs_stops_when_the_space_is_exhausted(search):
     assert sorted(c["max_epochs"] for c in configs) == [1, 2]
     outside = search.sample_configs(10, space=space, defaults={"max_epochs": 5, "dropout": 0.1})
     assert len(outside) == 3 and outside[0] == {"max_epochs": 5, "dropout": 0.1}
+
+
+def test_fingerprint_columns_are_not_standardised(monkeypatch):
+    from infoalign_sklearn import benchmark
+
+    X = np.array([[0, 3, 0.5, 2], [1, 0, -1.25, 2], [0, 1, 2.0, np.nan], [np.nan] * 4])
+    assert benchmark._count_columns(X[:2]).tolist() == [True, True, False, True]
+    assert benchmark._count_columns(X[3:]).tolist() == [False] * 4  # no training value
+    # what the model is fitted on: count columns as they are, the float column standardised
+    seen = {}
+
+    def spy_fit_predict(model, X_train, y_train, X_valid, y_valid, X_test, task):
+        seen["X"], seen["gp_kernel"] = X_train, getattr(model, "estimator", None)
+        return np.full((len(X_test), y_train.shape[1]), 0.5)
+
+    monkeypatch.setattr(benchmark, "_fit_predict", spy_fit_predict)
+    rng = np.random.default_rng(0)
+    counts = rng.poisson(0.05, size=(40, 3)).astype(np.float32)  # rarely set count bits
+    dense = rng.normal(5.0, 3.0, size=(40, 2)).astype(np.float32)
+    y = (np.arange(40) % 2).astype(float)
+    split = (np.arange(30), None, np.arange(30, 40))
+    settings = benchmark.FitSettings("classification", ["t"], 0, 2, None)
+    benchmark._score_fit(np.hstack([counts, dense]), y[:, None], split, 0, ("mix", "mlp"),
+                         settings)
+    np.testing.assert_array_equal(seen["X"][:, :3], counts[:30])
+    np.testing.assert_allclose(seen["X"][:, 3:].mean(axis=0), 0.0, atol=1e-5)
+    np.testing.assert_allclose(seen["X"][:, 3:].std(axis=0), 1.0, rtol=1e-4)
+    # counts alone are fingerprints: the GP gets the Tanimoto kernel, no scaler
+    benchmark._score_fit(counts, y[:, None], split, 0, ("counts", "gp"), settings)
+    assert type(seen["gp_kernel"]).__name__ == "GaussianProcessClassifier"
+    assert type(seen["gp_kernel"].kernel).__name__ == "TanimotoKernel"
