@@ -227,8 +227,22 @@ def test_zero_shot_real_on_jump_profiles(tmp_path, capsys, nci_smiles):
                             str(tmp_path / "jump_graph"), *TINY])
     assert set(results) == ZERO_SHOT_ROWS
     assert results["Random ranking (exact expectation)"]["n_queries"] == 12
-    assert "REAL data: zero-shot" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "REAL data: zero-shot" in printed and "random ranking expects" in printed
     assert (tmp_path / "jump_graph").exists()
     (data / "context" / "compounds" / "JUMPCP_compounds.csv.gz").unlink()
     with pytest.raises(SystemExit, match="JUMPCP_compounds.csv.gz is missing"):
         example.jump_graph(data)
+
+
+def test_zero_shot_real_rank1_chance_is_the_exact_tail():
+    example = load_example("zero_shot_real")
+    per_fold = pd.DataFrame({"method": ["m", "m"], "n_queries": [2, 2], "n_candidates": [2, 4],
+                             "hit@1": [1.0, 0.5]})
+    hits, expected, chance = example.rank1_chance(per_fold, "m")
+    assert hits == 3 and expected == pytest.approx(2 * 0.5 + 2 * 0.25)
+    # P(at least 3 of: two coins at 1/2, two at 1/4)
+    p = [0.5, 0.5, 0.25, 0.25]
+    exact = sum(np.prod([q if b else 1 - q for q, b in zip(p, bits)])
+                for bits in np.ndindex(2, 2, 2, 2) if sum(bits) >= 3)
+    assert chance == pytest.approx(exact)
