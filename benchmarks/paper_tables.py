@@ -292,7 +292,7 @@ def verdict_line(row) -> str:
     """One sentence from a row of :func:`verdict`."""
     if "gain" not in row or pd.isna(row.get("gain")):
         return f"Verdict ({row['dataset']}): {row['verdict']}."
-    return (f"Verdict ({row['dataset']}, {row['metric']}, {row['seeds']} seeds): "
+    return (f"Verdict ({row['dataset']}, {row['metric']}, {row['seeds']} seed{'' if row['seeds'] == 1 else 's'}): "
             f"{row['verdict']}: best InfoAlign {row['best InfoAlign']} "
             f"{row['InfoAlign mean']:.3f} ± {row['InfoAlign std']:.3f}, best structure-only "
             f"{row['best structure-only']} {row['structure-only mean']:.3f} ± "
