@@ -27,14 +27,16 @@ MODEL_NAMES = ("mlp", "rf", "gp")
 
 
 def make_model(name: str, task: str, *, binary_features: bool, random_state: int = 0,
-               n_jobs: int | None = None, max_epochs: int = 100, n_features: int | None = None):
+               n_jobs: int | None = None, max_epochs: int = 100, n_features: int | None = None,
+               scale_features: bool = True):
     """The paper's downstream models by name: ``"mlp"``, ``"rf"`` or ``"gp"``.
 
     ``mlp``: :class:`MultiTaskMLPClassifier` / ``Regressor`` (one hidden layer of 1,200, early
     stopping on the validation set). ``rf``: a random forest per task. ``gp``: a Gaussian
     process per task, with the Tanimoto kernel on fingerprints (``binary_features``: bits or
     counts, non-negative integers) and an RBF kernel (fixed length scale, on standardised
-    features) on continuous representations.
+    features) on continuous representations; ``scale_features=False`` leaves out the GP's
+    own ``StandardScaler`` (for features scaled beforehand).
     """
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
     from sklearn.gaussian_process import GaussianProcessClassifier, GaussianProcessRegressor
@@ -72,7 +74,8 @@ def make_model(name: str, task: str, *, binary_features: bool, random_state: int
                 kernel=ConstantKernel() * kernel + WhiteKernel(), normalize_y=True,
                 random_state=random_state,
             )
-        inner = gp if binary_features else make_pipeline(StandardScaler(), gp)
+        inner = gp if binary_features or not scale_features else make_pipeline(
+            StandardScaler(), gp)
         return PerTaskEstimator(inner, n_jobs=n_jobs)
     raise ValueError(f"Unknown model {name!r}; choose from {MODEL_NAMES}.")
 
@@ -222,7 +225,8 @@ def _score_fit(X, y, split, split_no: int, what: tuple[str, str],
         X[:, scale] = (X[:, scale] - mean) / np.where(std > 0, std, 1.0)
     model = make_model(model_name, task, binary_features=bool(counts.all()),
                        random_state=settings.random_state + split_no, n_jobs=settings.n_jobs,
-                       max_epochs=settings.max_epochs, n_features=X.shape[1])
+                       max_epochs=settings.max_epochs, n_features=X.shape[1],
+                       scale_features=False)  # scaled above, fingerprint columns left out
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # one-class tasks in a fold: NaN scores, reported

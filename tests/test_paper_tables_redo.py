@@ -276,3 +276,9 @@ def test_fingerprint_columns_are_not_standardised(monkeypatch):
     benchmark._score_fit(counts, y[:, None], split, 0, ("counts", "gp"), settings)
     assert type(seen["gp_kernel"]).__name__ == "GaussianProcessClassifier"
     assert type(seen["gp_kernel"].kernel).__name__ == "TanimotoKernel"
+    # counts + dense: the GP sees the columns scaled above, with no second scaler in front
+    # (which would standardise the count columns after all)
+    benchmark._score_fit(np.hstack([counts, dense]), y[:, None], split, 0, ("mix", "gp"),
+                         settings)
+    assert type(seen["gp_kernel"]).__name__ == "GaussianProcessClassifier"
+    assert type(seen["gp_kernel"].kernel).__name__ == "RBF"
