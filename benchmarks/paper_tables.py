@@ -4,20 +4,29 @@ real context graph.
 Run (from the repository root):
 
     python examples/build_real_context.py --data-dir ../shared/data --out real_graph
-    python benchmarks/paper_tables.py --data-dir ../shared/data --graph real_graph --out results
+    python benchmarks/pretrain_search.py --data-dir ../shared/data --graph real_graph \
+        --out pretrain_config.json
+    python benchmarks/paper_tables.py --data-dir ../shared/data --graph real_graph --out results \
+        --seeds 5 --pretrain-config pretrain_config.json
 
-Representations: Morgan fingerprint (2,048 bits); InfoAlign pretrained on the graph (one
-pretraining per seed, reused across datasets); InfoAlign + fingerprint concatenated; a
-contrastive (CLIP-style) embedder trained on the same graph. Models: multi-task MLP, random
-forest, Gaussian process (skipped with a stated reason where it cannot finish in time).
-Protocol: scaffold split 0.6 / 0.15 / 0.25 varied by seed, test metric at the best validation
-epoch, mean ± std over seeds. Writes a tidy CSV, Markdown / CSV tables and a bar chart.
+Representations: Morgan fingerprint (2,048 bits); structure-only baselines a chemist would run
+(Morgan counts, RDKit 2D descriptors, both concatenated); InfoAlign pretrained on the graph
+(one pretraining per seed, reused across datasets; settings from ``--pretrain-config``, chosen
+on validation data by pretrain_search.py); InfoAlign + fingerprint concatenated; a contrastive
+(CLIP-style) embedder trained on the same graph. Models: multi-task MLP, random forest,
+Gaussian process (skipped with a stated reason where it cannot finish in time). Protocol:
+scaffold split 0.6 / 0.15 / 0.25 varied by seed, test metric at the best validation epoch,
+mean ± std over seeds. Writes a tidy CSV, Markdown / CSV tables, a bar chart per dataset and a
+computed verdict per dataset: does the best InfoAlign row beat the best structure-only row by
+more than the seed std (verdict.csv, and the ``verdict`` column of summary.csv).
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
+import json
 import os
 import sys
 import time
@@ -26,7 +35,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from infoalign_sklearn import ContrastiveEmbedder, InfoAlignEmbedder, MorganFingerprint
+from infoalign_sklearn import (
+    ContrastiveEmbedder,
+    InfoAlignEmbedder,
+    MorganFingerprint,
+    RDKitDescriptors,
+)
 from infoalign_sklearn.benchmark import format_table, run_benchmark, summarize
 from infoalign_sklearn.cli.plots import plot_score_bars
 from infoalign_sklearn.graph import ContextGraph
@@ -37,9 +51,17 @@ DATASETS = ("chembl2k", "broad6k", "moltoxcast", "biogenadme")
 SKIP = {
     ("gp", "moltoxcast"): "617 tasks x ~5,000 labelled rows: per-task GPs do not finish in the budget",
     ("gp", "broad6k"): "32 tasks x ~4,000 labelled training rows each: GP classification too slow",
-    ("rf", "moltoxcast"): "617 per-task forests x 4 representations x seeds exceed the budget; "
+    ("rf", "moltoxcast"): "617 per-task forests x representations x seeds exceed the budget; "
                           "the multi-task MLP covers ToxCast",
 }
+# representations that use no cellular context: the bar InfoAlign has to clear
+STRUCTURE_ONLY = ("Morgan FP", "Morgan counts", "RDKit 2D", "Morgan counts + RDKit 2D")
+ALL_REPRESENTATIONS = (*STRUCTURE_ONLY, "InfoAlign", "InfoAlign + FP", "Contrastive")
+DEFAULT_REPRESENTATIONS = ("Morgan FP", "Morgan counts", "RDKit 2D", "Morgan counts + RDKit 2D",
+                           "InfoAlign", "InfoAlign + FP", "Contrastive")
+# InfoAlignEmbedder settings a --pretrain-config file may set (pretrain_search.py writes them)
+PRETRAIN_KEYS = ("max_epochs", "latent_dim", "hidden_dim", "num_layers", "dropout",
+                 "walk_length", "beta", "lr", "batch_size")
 
 
 class Concatenated:
@@ -52,17 +74,91 @@ class Concatenated:
         return np.hstack([np.asarray(p.transform(X), dtype=np.float32) for p in self.parts])
 
 
+class Remembered:
+    """A stateless transformer whose last output is kept: the benchmark asks for the same
+    molecules once per seed, and RDKit descriptors take minutes on a large set."""
+
+    def __init__(self, transformer):
+        self.transformer = transformer
+        self._key, self._out = None, None
+
+    def transform(self, X):
+        key = hashlib.sha256("\n".join(map(str, X)).encode()).hexdigest()
+        if key != self._key:
+            self._key, self._out = key, np.asarray(self.transformer.transform(X), np.float32)
+        return self._out
+
+
+class LogIpc:
+    """RDKit 2D descriptors with ``Ipc`` as log10(1 + Ipc): its raw values span 13 orders of
+    magnitude on ChEMBL2K (up to 5.6e13), which standardisation alone cannot tame."""
+
+    def __init__(self, descriptors):
+        self.descriptors = descriptors
+        names = list(descriptors.get_feature_names_out())
+        self.column = names.index("Ipc") if "Ipc" in names else None
+
+    def transform(self, X):
+        out = np.array(self.descriptors.transform(X), dtype=np.float32)
+        if self.column is not None:
+            out[:, self.column] = np.log10(1.0 + np.maximum(out[:, self.column], 0.0))
+        return out
+
+
+def read_pretrain_config(path) -> dict:
+    """InfoAlignEmbedder settings from a JSON file: pretrain_search.py's output (its
+    ``chosen`` entry) or a plain object of settings; unknown keys are an error."""
+    path = Path(path)
+    try:
+        values = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"--pretrain-config {path}: cannot read it as JSON ({exc})") from exc
+    if isinstance(values, dict) and "chosen" in values:
+        values = values["chosen"]
+    if not isinstance(values, dict):
+        raise SystemExit(f"--pretrain-config {path}: expected a JSON object of settings")
+    unknown = sorted(set(values) - set(PRETRAIN_KEYS))
+    if unknown:
+        raise SystemExit(f"--pretrain-config {path}: unknown setting(s) {unknown}; "
+                         f"allowed: {list(PRETRAIN_KEYS)}")
+    return values
+
+
+def pretrain_settings(args) -> dict:
+    """InfoAlign's pretraining settings: ``--epochs``, overridden by ``--pretrain-config``."""
+    settings = {"max_epochs": args.epochs}
+    if getattr(args, "pretrain_config", None):
+        settings.update(read_pretrain_config(args.pretrain_config))
+    return settings
+
+
+def settings_tag(settings: dict) -> str:
+    """A short name for the embedder cache: epochs, plus a hash of any other setting."""
+    tag = f"e{settings['max_epochs']}"
+    rest = {k: v for k, v in sorted(settings.items()) if k != "max_epochs"}
+    if rest:
+        tag += "_" + hashlib.sha256(json.dumps(rest, sort_keys=True).encode()).hexdigest()[:8]
+    return tag
+
+
 def build_representations(graph, args) -> dict:
     fingerprint = MorganFingerprint(n_bits=2048, errors="nan", n_jobs=args.n_jobs)
+    counts = MorganFingerprint(n_bits=2048, counts=True, errors="nan", n_jobs=args.n_jobs)
+
+    @functools.cache
+    def descriptors():
+        return Remembered(LogIpc(RDKitDescriptors(errors="nan", n_jobs=args.n_jobs).fit()))
+
+    settings = pretrain_settings(args)
 
     @functools.cache
     def infoalign(seed: int):
-        # Pretrained embedders are kept (save_pretrained) per graph, epochs and seed, so a
+        # Pretrained embedders are kept (save_pretrained) per graph, settings and seed, so a
         # later run with other models or datasets reuses them instead of pretraining again.
         saved = None
         if args.embedder_cache:
             saved = (Path(args.embedder_cache)
-                     / f"infoalign_{graph.content_hash[:12]}_e{args.epochs}_seed{seed}")
+                     / f"infoalign_{graph.content_hash[:12]}_{settings_tag(settings)}_seed{seed}")
             if (saved / "config.json").exists():
                 emb = InfoAlignEmbedder.from_pretrained(saved, context_graph=graph, errors="nan",
                                                         n_jobs=args.n_jobs, device=args.device)
@@ -71,8 +167,8 @@ def build_representations(graph, args) -> dict:
                 return emb
         start = time.perf_counter()
         emb = InfoAlignEmbedder(
-            graph, max_epochs=args.epochs, random_state=seed, errors="nan", n_jobs=args.n_jobs,
-            device=args.device, verbose=args.verbose,
+            graph, random_state=seed, errors="nan", n_jobs=args.n_jobs, device=args.device,
+            verbose=args.verbose, **settings,
         ).fit()
         print(f"InfoAlign seed {seed}: pretrained {emb.n_epochs_} epochs on "
               f"{emb.n_training_molecules_} molecules in {time.perf_counter() - start:.0f}s; "
@@ -93,11 +189,66 @@ def build_representations(graph, args) -> dict:
 
     reps = {
         "Morgan FP": fingerprint,
+        "Morgan counts": counts,
+        "RDKit 2D": lambda seed: descriptors(),
+        "Morgan counts + RDKit 2D": lambda seed: Concatenated(counts, descriptors()),
         "InfoAlign": infoalign,
         "InfoAlign + FP": lambda seed: Concatenated(infoalign(seed), fingerprint),
         "Contrastive": contrastive,
     }
     return {name: reps[name] for name in args.representations}
+
+
+def verdict(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset: the best InfoAlign row (InfoAlign or InfoAlign + FP, any model) against the
+    best structure-only row (``STRUCTURE_ONLY``, any model), by mean test AUC (higher is
+    better) or mean average MAE (lower is better) over seeds.
+
+    ``gain`` is how much better InfoAlign is (AUC points, or MAE units, positive = InfoAlign
+    better); ``seed std`` is the larger of the two rows' standard deviations over seeds. The
+    verdict says whether ``gain`` exceeds ``seed std`` in either direction; with one seed
+    there is no std and no verdict.
+    """
+    rows = []
+    for dataset, part in summary.groupby("dataset", sort=False):
+        classification = "AUC mean" in part.columns and part["AUC mean"].notna().any()
+        metric = "AUC" if classification else "MAE avg"
+        part = part.dropna(subset=[f"{metric} mean"])
+        cell = part[part["representation"].str.startswith("InfoAlign")]
+        structure = part[part["representation"].isin(STRUCTURE_ONLY)]
+        row = {"dataset": dataset, "metric": metric}
+        if cell.empty or structure.empty:
+            row["verdict"] = ("not compared: no " + ("InfoAlign" if cell.empty else
+                                                     "structure-only") + " row")
+            rows.append(row)
+            continue
+        column = f"{metric} mean"
+        best_cell, best_structure = (
+            frame.loc[frame[column].idxmax() if classification else frame[column].idxmin()]
+            for frame in (cell, structure))
+        gain = best_cell[f"{metric} mean"] - best_structure[f"{metric} mean"]
+        gain = gain if classification else -gain
+        spread = max(best_cell[f"{metric} std"], best_structure[f"{metric} std"])
+        seeds = int(min(best_cell["splits"], best_structure["splits"]))
+        if seeds < 2:
+            text = "not decided: one seed has no seed std"
+        elif gain > spread:
+            text = "InfoAlign better by more than the seed std"
+        elif gain < -spread:
+            text = "structure-only better by more than the seed std"
+        else:
+            text = "within the seed std"
+        row.update({
+            "best InfoAlign": f"{best_cell['representation']} / {best_cell['model']}",
+            "InfoAlign mean": best_cell[f"{metric} mean"],
+            "InfoAlign std": best_cell[f"{metric} std"],
+            "best structure-only": f"{best_structure['representation']} / {best_structure['model']}",
+            "structure-only mean": best_structure[f"{metric} mean"],
+            "structure-only std": best_structure[f"{metric} std"],
+            "gain": gain, "seed std": spread, "seeds": seeds, "verdict": text,
+        })
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def render(out: Path, datasets, seeds_note: str) -> None:
@@ -111,11 +262,18 @@ def render(out: Path, datasets, seeds_note: str) -> None:
     tidy.to_csv(out / "results_tidy.csv", index=False)
     scored = tidy[tidy["skipped"] == ""].rename(columns={"seed": "split"})
     summary = summarize(scored)
+    verdicts = verdict(summary)
+    summary["structure-only"] = summary["representation"].isin(STRUCTURE_ONLY)
+    summary["verdict"] = summary["dataset"].map(dict(zip(verdicts["dataset"],
+                                                         verdicts["verdict"])))
     summary.to_csv(out / "summary.csv", index=False)
+    verdicts.to_csv(out / "verdict.csv", index=False)
     lines = [seeds_note, ""]
     for dataset in dict.fromkeys(tidy["dataset"]):
         part = summary[summary["dataset"] == dataset].dropna(axis=1, how="all")
+        part = part.drop(columns=["structure-only", "verdict"])
         lines += [f"## {dataset}", "", format_table(part).to_markdown(index=False), ""]
+        lines += [verdict_line(verdicts[verdicts["dataset"] == dataset].iloc[0]), ""]
         skipped = tidy[(tidy["dataset"] == dataset) & (tidy["skipped"] != "")]
         for (model, reason), _ in skipped.groupby(["model", "skipped"]):
             lines += [f"{model.upper()} skipped: {reason}", ""]
@@ -125,7 +283,21 @@ def render(out: Path, datasets, seeds_note: str) -> None:
         plot_score_bars(bars[["representation", "model", "mean", "std"]], out / f"{dataset}.png",
                         metric, f"{dataset}: test {metric} (mean ± std over {n_seeds} seeds)")
     (out / "tables.md").write_text("\n".join(lines))
-    print(f"\nwrote {out}/results_tidy.csv, summary.csv, tables.md and one PNG per dataset")
+    print("\n" + "\n".join(verdict_line(row) for _, row in verdicts.iterrows()))
+    print(f"\nwrote {out}/results_tidy.csv, summary.csv, verdict.csv, tables.md and one PNG per "
+          "dataset")
+
+
+def verdict_line(row) -> str:
+    """One sentence from a row of :func:`verdict`."""
+    if "gain" not in row or pd.isna(row.get("gain")):
+        return f"Verdict ({row['dataset']}): {row['verdict']}."
+    return (f"Verdict ({row['dataset']}, {row['metric']}, {row['seeds']} seed{'' if row['seeds'] == 1 else 's'}): "
+            f"{row['verdict']}: best InfoAlign {row['best InfoAlign']} "
+            f"{row['InfoAlign mean']:.3f} ± {row['InfoAlign std']:.3f}, best structure-only "
+            f"{row['best structure-only']} {row['structure-only mean']:.3f} ± "
+            f"{row['structure-only std']:.3f} (gain {row['gain']:+.3f}, seed std "
+            f"{row['seed std']:.3f}).")
 
 
 def merge_previous(path: Path, tidy: pd.DataFrame, fresh: bool = False) -> pd.DataFrame:
@@ -151,14 +323,19 @@ def main(argv=None) -> int:
     parser.add_argument("--render-only", action="store_true",
                         help="only rebuild tables and charts from the tidy CSVs in --out")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
-    parser.add_argument("--representations", nargs="+",
-                        default=["Morgan FP", "InfoAlign", "InfoAlign + FP", "Contrastive"])
+    parser.add_argument("--representations", nargs="+", default=list(DEFAULT_REPRESENTATIONS),
+                        choices=ALL_REPRESENTATIONS)
     parser.add_argument("--models", nargs="+", default=["mlp", "rf", "gp"], choices=("mlp", "rf", "gp"))
     parser.add_argument("--dataset-models", nargs="*", default=[], metavar="DATASET=M1,M2",
                         help="run only these models on a dataset (the others are reported as "
                              "skipped for time), e.g. moltoxcast=mlp")
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=50, help="pretraining epochs")
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="number of seeds (0 .. SEEDS-1); the redone tables use 5")
+    parser.add_argument("--epochs", type=int, default=50,
+                        help="pretraining epochs (a --pretrain-config file may override them)")
+    parser.add_argument("--pretrain-config", metavar="FILE",
+                        help="JSON of InfoAlign pretraining settings chosen on validation data "
+                             "(benchmarks/pretrain_search.py writes it)")
     parser.add_argument("--mlp-epochs", type=int, default=100)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--n-jobs", type=int, default=-1)
@@ -171,8 +348,13 @@ def main(argv=None) -> int:
                         help="overwrite <dataset>_tidy.csv instead of keeping the rows of "
                              "earlier runs for other representation/model pairs")
     args = parser.parse_args(argv)
+    if args.seeds < 1:
+        parser.error(f"--seeds must be at least 1, got {args.seeds}")
     out = Path(args.out)
-    note = f"Seeds: {args.seeds}; pretraining epochs: {args.epochs}; graph: {args.graph}"
+    settings = pretrain_settings(args)
+    note = (f"Seeds: {args.seeds}; InfoAlign pretraining: {settings}"
+            + (f" (from {args.pretrain_config})" if args.pretrain_config else "")
+            + f"; graph: {args.graph}")
     if args.render_only:
         render(out, args.datasets, note)
         return 0

@@ -12,6 +12,17 @@ NDCG / HIT at 1 and 10, averaged over folds, beside the exact random baseline.
     python examples/zero_shot_real.py --graph real_graph              # ~10 min on 2 CPU cores
     python examples/zero_shot_real.py --graph real_graph --out folds.csv --profile median
 
+``--jump DATA_DIR`` matches against the REAL JUMP (cpg0016) Cell Painting profiles in
+``DATA_DIR/context/jump_profiles/`` instead: a graph is built in memory from them (one
+morphology node per compound, the median of its rows; DMSO controls left out; SMILES from
+``DATA_DIR/context/compounds/JUMPCP_compounds.csv.gz`` by ``Metadata_JCP2022``), with the
+similarity edges ``ContextGraph.from_tables`` computes and nothing else, since these 167
+compounds (mostly environmental chemicals) have no expression profile or target annotation
+here. Its 748 batch-corrected features are another feature space than the LINCS plate's, so
+the two are not mixed in one graph. ``--save-graph DIR`` keeps the built graph.
+
+    python examples/zero_shot_real.py --jump ../shared/data --out folds_jump.csv
+
 A molecule profiled at several doses (the LINCS plate: ``cp:<id>@<dose>`` nodes) is
 represented by its highest-dose profile (``--profile max-dose``) or by the median of its
 profiles (``--profile median``). With few profiled molecules each fold has few candidates:
@@ -41,6 +52,75 @@ MODALITY = "morphology"
 PROFILE_NODE_KINDS = ("morphology", "expression")
 RANDOM = "Random ranking (exact expectation)"
 _DOSE = re.compile(r"@([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)$")
+
+
+JUMP_PROFILES = "context/jump_profiles"
+JUMP_COMPOUNDS = "context/compounds/JUMPCP_compounds.csv.gz"
+
+
+def read_jump_profiles(data_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The JUMP profile tables of ``data_dir``: (compound profiles, feature names).
+
+    Reads every ``*_jump_profiles.csv`` except ``dmso_`` (controls): rows are compound x
+    source (``Metadata_JCP2022``, ``Metadata_Source``, ``harmony_0`` ...). A compound in
+    several files or sources keeps all its rows. A small local loader on purpose (the
+    package's readers are the place for a general one).
+    """
+    from pathlib import Path
+
+    folder = Path(data_dir) / JUMP_PROFILES
+    files = sorted(p for p in folder.glob("*_jump_profiles.csv")
+                   if not p.name.startswith("dmso_"))
+    if not files:
+        sys.exit(f"error: no *_jump_profiles.csv in {folder} (see ../shared/data/MANIFEST.md)")
+    frames = []
+    for path in files:
+        frame = pd.read_csv(path)
+        missing = {"Metadata_JCP2022"} - set(frame.columns)
+        features = [c for c in frame.columns if not c.startswith("Metadata_")]
+        if missing or not features:
+            sys.exit(f"error: {path} has no Metadata_JCP2022 column or no feature column")
+        bad = [c for c in features if not pd.api.types.is_numeric_dtype(frame[c])]
+        if bad:
+            sys.exit(f"error: {path}: non-numeric feature column(s) {bad[:5]}")
+        frames.append(frame)
+    source = pd.Series(np.repeat([p.name for p in files], [len(f) for f in frames]),
+                       name="Metadata_File")
+    profiles = pd.concat([source, pd.concat(frames, ignore_index=True)], axis=1)
+    names_path = folder / "jumpcp_int_feature_names.csv"
+    names = pd.read_csv(names_path) if names_path.exists() else pd.DataFrame()
+    return profiles, names
+
+
+def jump_graph(data_dir) -> ContextGraph:
+    """A context graph of the REAL JUMP profiles: molecules, one morphology node per compound
+    (median of its rows), perturbation and similarity edges."""
+    from pathlib import Path
+
+    from infoalign_sklearn.readers import molecule_table, perturbation_links
+
+    profiles, _ = read_jump_profiles(data_dir)
+    compounds_path = Path(data_dir) / JUMP_COMPOUNDS
+    if not compounds_path.exists():
+        sys.exit(f"error: {compounds_path} is missing: it maps Metadata_JCP2022 to SMILES")
+    wanted = set(profiles["Metadata_JCP2022"])
+    compounds = pd.read_csv(compounds_path, usecols=["Metadata_JCP2022", "smiles"])
+    compounds = compounds[compounds["Metadata_JCP2022"].isin(wanted)].drop_duplicates(
+        "Metadata_JCP2022").set_index("Metadata_JCP2022")["smiles"]
+    features = [c for c in profiles.columns if not c.startswith("Metadata_")]
+    per_compound = profiles.groupby("Metadata_JCP2022")[features].median()
+    unmapped = sorted(set(per_compound.index) - set(compounds.index))
+    per_compound = per_compound.drop(index=unmapped)
+    molecules, node_ids, report = molecule_table(compounds.loc[per_compound.index].tolist(),
+                                                 source="JUMP Metadata_JCP2022 -> SMILES")
+    per_compound.index = [f"cp:{jcp}" for jcp in per_compound.index]
+    keep = [i for i, node in enumerate(node_ids) if node is not None]
+    per_compound = per_compound.iloc[keep]
+    links = perturbation_links(list(per_compound.index), [node_ids[i] for i in keep])
+    print(f"JUMP profiles: {len(profiles)} rows, {len(wanted)} compounds "
+          f"({len(unmapped)} without a SMILES in {compounds_path.name}); {report}")
+    return ContextGraph.from_tables(molecules, profiles={"morphology": per_compound},
+                                    links=links)
 
 
 def profiled_molecules(graph: ContextGraph, modality: str = MODALITY) -> dict[int, np.ndarray]:
@@ -124,6 +204,20 @@ def _check_fold(reduced: ContextGraph, graph: ContextGraph, smiles, profile_node
         raise RuntimeError("a held-out profile node is still in the pretraining graph")
 
 
+def rank1_chance(per_fold: pd.DataFrame, method: str) -> tuple[int, float, float]:
+    """(queries whose true profile ``method`` ranks first, the number random ranking expects,
+    the probability that random ranking gets at least as many): the exact Poisson-binomial
+    tail over the folds' candidate counts."""
+    rows = per_fold[per_fold["method"] == method]
+    hits = int(round(float((rows["hit@1"] * rows["n_queries"]).sum())))
+    chances = np.concatenate([np.full(int(q), 1.0 / n) for n, q in
+                              zip(rows["n_candidates"], rows["n_queries"]) if n > 0])
+    distribution = np.array([1.0])
+    for p in chances:
+        distribution = np.convolve(distribution, [1.0 - p, p])
+    return hits, float(chances.sum()), float(distribution[hits:].sum())
+
+
 def _summary_table(per_fold: pd.DataFrame, label: str, title: str) -> str:
     columns = [f"{metric}@{k}" for metric in ("ndcg", "hit") for k in KS]
     lines = [title, f"{'method':<36}" + "".join(f"{c.upper():>14}" for c in columns)]
@@ -140,7 +234,12 @@ def _summary_table(per_fold: pd.DataFrame, label: str, title: str) -> str:
 def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     """Run the cross-validated comparison; return each method's metrics averaged over folds."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--graph", required=True, help="directory of a saved ContextGraph")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--graph", help="directory of a saved ContextGraph")
+    source.add_argument("--jump", metavar="DATA_DIR",
+                        help="match against the real JUMP profiles of DATA_DIR instead "
+                             "(context/jump_profiles/, see the module docstring)")
+    parser.add_argument("--save-graph", metavar="DIR", help="with --jump: save the built graph")
     parser.add_argument("--folds", type=int, default=5, help="leave-molecules-out folds")
     parser.add_argument("--seed", type=int, default=0, help="fold split and model seeds")
     parser.add_argument("--profile", choices=("max-dose", "median"), default="max-dose",
@@ -160,7 +259,12 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
         parser.error(f"--folds must be at least 2, got {args.folds}")
 
     started = time.perf_counter()
-    graph = ContextGraph.load(args.graph)
+    if args.jump:
+        graph = jump_graph(args.jump)
+        if args.save_graph:
+            graph.save(args.save_graph)
+    else:
+        graph = ContextGraph.load(args.graph)
     label = "SIMULATED" if graph.simulated else "REAL"
     print(graph.summary())
     profiles = profiled_molecules(graph)
@@ -235,6 +339,13 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
              f"{args.contrastive_epochs} epochs; latent {args.latent_dim}, hidden "
              f"{args.hidden_dim}, {args.num_layers} layers")
     print(_summary_table(per_fold, label, title))
+    for name in per_fold["method"].unique():
+        if name != RANDOM:
+            hits, expected, chance = rank1_chance(per_fold, name)
+            print(f"{name}: true profile ranked first for {hits} of "
+                  f"{int(per_fold.loc[per_fold['method'] == name, 'n_queries'].sum())} queries; "
+                  f"random ranking expects {expected:.1f} and reaches {hits} or more with "
+                  f"probability {chance:.3f}")
     if max(sizes) <= max(KS):
         print(f"note: every fold has <= {max(KS)} candidates, so @{max(KS)} covers all of "
               "them: HIT@10 is 1 for every method and for random.")

@@ -31,6 +31,7 @@ _LAZY_NAMES = {
     "PerTaskEstimator": ".estimators.per_task",
     "TanimotoKernel": ".estimators.kernels",
     "MorganFingerprint": ".fingerprints",
+    "RDKitDescriptors": ".fingerprints",
     "ContextGraph": ".graph",
     "make_synthetic_context": ".graph",
     "evaluate_matching": ".matching",

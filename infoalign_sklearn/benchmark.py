@@ -27,13 +27,16 @@ MODEL_NAMES = ("mlp", "rf", "gp")
 
 
 def make_model(name: str, task: str, *, binary_features: bool, random_state: int = 0,
-               n_jobs: int | None = None, max_epochs: int = 100, n_features: int | None = None):
+               n_jobs: int | None = None, max_epochs: int = 100, n_features: int | None = None,
+               scale_features: bool = True):
     """The paper's downstream models by name: ``"mlp"``, ``"rf"`` or ``"gp"``.
 
     ``mlp``: :class:`MultiTaskMLPClassifier` / ``Regressor`` (one hidden layer of 1,200, early
     stopping on the validation set). ``rf``: a random forest per task. ``gp``: a Gaussian
-    process per task, with the Tanimoto kernel on binary fingerprints and an RBF kernel
-    (fixed length scale, on standardised features) on continuous representations.
+    process per task, with the Tanimoto kernel on fingerprints (``binary_features``: bits or
+    counts, non-negative integers) and an RBF kernel (fixed length scale, on standardised
+    features) on continuous representations; ``scale_features=False`` leaves out the GP's
+    own ``StandardScaler`` (for features scaled beforehand).
     """
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
     from sklearn.gaussian_process import GaussianProcessClassifier, GaussianProcessRegressor
@@ -71,7 +74,8 @@ def make_model(name: str, task: str, *, binary_features: bool, random_state: int
                 kernel=ConstantKernel() * kernel + WhiteKernel(), normalize_y=True,
                 random_state=random_state,
             )
-        inner = gp if binary_features else make_pipeline(StandardScaler(), gp)
+        inner = gp if binary_features or not scale_features else make_pipeline(
+            StandardScaler(), gp)
         return PerTaskEstimator(inner, n_jobs=n_jobs)
     raise ValueError(f"Unknown model {name!r}; choose from {MODEL_NAMES}.")
 
@@ -203,18 +207,26 @@ def _score_fit(X, y, split, split_no: int, what: tuple[str, str],
     task, names = settings.task, settings.names
     train, valid, test = split if len(split) == 3 else (split[0], None, split[1])
     X = np.asarray(X, dtype=np.float32)
-    ok = ~np.isnan(X).any(axis=1)
+    # a row of NaN is an invalid molecule (left out); NaN cells in a valid row are missing
+    # values of one feature (a descriptor RDKit cannot compute): training medians fill them
+    ok = ~np.isnan(X).all(axis=1)
     tr, te = train[ok[train]], test[ok[test]]
     va = None if valid is None else valid[ok[valid]]
-    binary = bool(np.isin(X[ok][: min(len(X), 500)], (0.0, 1.0)).all())
-    if not binary:
+    X = _impute_training_medians(X, tr)
+    counts = _count_columns(X[tr])
+    if not counts.all():
         # learned representations have arbitrary scales (mu grows freely under a tiny
-        # beta); standardise with training statistics so MLP and GP see unit scales
-        mean, std = X[tr].mean(axis=0), X[tr].std(axis=0)
-        X = (X - mean) / np.where(std > 0, std, 1.0)
-    model = make_model(model_name, task, binary_features=binary,
+        # beta), descriptors too; standardise those columns with training statistics so MLP
+        # and GP see unit scales. Fingerprint columns (bits or counts) stay as they are:
+        # dividing a rarely set bit by its tiny std would blow it up to tens
+        scale = ~counts
+        mean, std = X[tr][:, scale].mean(axis=0), X[tr][:, scale].std(axis=0)
+        X = X.copy()
+        X[:, scale] = (X[:, scale] - mean) / np.where(std > 0, std, 1.0)
+    model = make_model(model_name, task, binary_features=bool(counts.all()),
                        random_state=settings.random_state + split_no, n_jobs=settings.n_jobs,
-                       max_epochs=settings.max_epochs, n_features=X.shape[1])
+                       max_epochs=settings.max_epochs, n_features=X.shape[1],
+                       scale_features=False)  # scaled above, fingerprint columns left out
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # one-class tasks in a fold: NaN scores, reported
@@ -230,6 +242,32 @@ def _score_fit(X, y, split, split_no: int, what: tuple[str, str],
     rows = [(rep_name, model_name, split_no, name, metric, float(value), seconds)
             for name, value in zip(names, np.atleast_1d(per_task))]
     return rows, seconds
+
+
+def _count_columns(X_train: np.ndarray) -> np.ndarray:
+    """Per column: every training value is a non-negative integer (fingerprint bits or
+    counts, fragment counts), NaN rows ignored."""
+    finite = X_train[~np.isnan(X_train).all(axis=1)]
+    if not len(finite):
+        return np.zeros(X_train.shape[1], dtype=bool)
+    return ((finite >= 0) & (finite == np.round(finite))).all(axis=0)
+
+
+def _impute_training_medians(X: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """``X`` with NaN cells of partly-NaN rows set to the column's median over the training
+    rows (0 where a column has no training value); all-NaN rows stay NaN."""
+    missing = np.isnan(X)
+    partial = missing.any(axis=1) & ~missing.all(axis=1)
+    if not partial.any():
+        return X
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        medians = np.nanmedian(X[train], axis=0)
+    medians = np.where(np.isnan(medians), 0.0, medians).astype(X.dtype)
+    X = X.copy()
+    rows, cols = np.nonzero(missing & partial[:, None])
+    X[rows, cols] = medians[cols]
+    return X
 
 
 def summarize(results: pd.DataFrame, thresholds: Sequence[float] = AUC_THRESHOLDS) -> pd.DataFrame:

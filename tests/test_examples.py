@@ -228,3 +228,64 @@ def test_build_real_context(tmp_path, capsys):
     assert (graph.molecule_index(["Cc1cc[nH]n1"]) == -1).all()
     assert (graph.node_index(["cp:JCP2022_104289"]) == -1).all()
     assert "mine.smi 1" in capsys.readouterr().out
+
+
+def _jump_dir(root: Path, smiles: list[str]) -> Path:
+    """The layout of ../shared/data for --jump: profile tables (compound x source rows, one
+    file of DMSO controls) and the JCP id -> SMILES table; values made up for the test."""
+    rng = np.random.default_rng(0)
+    folder = root / "context" / "jump_profiles"
+    folder.mkdir(parents=True)
+    (root / "context" / "compounds").mkdir()
+    ids = [f"JCP2022_{i:06d}" for i in range(len(smiles))]
+    rows = pd.DataFrame({"Metadata_JCP2022": np.repeat(ids, 2),
+                         "Metadata_Source": ["source_1", "source_2"] * len(ids)})
+    features = pd.DataFrame(rng.normal(size=(len(rows), 6)),
+                            columns=[f"harmony_{j}" for j in range(6)])
+    table = pd.concat([rows, features], axis=1)
+    table.iloc[:10].to_csv(folder / "a_jump_profiles.csv", index=False)
+    table.iloc[10:].to_csv(folder / "b_jump_profiles.csv", index=False)
+    dmso = table.iloc[:2].assign(Metadata_JCP2022="JCP2022_999999")  # not a compound: skipped
+    dmso.to_csv(folder / "dmso_jump_profiles.csv", index=False)
+    pd.DataFrame({"Metadata_JCP2022": [*ids, "JCP2022_777777"],
+                  "smiles": [*smiles, "CCO"]}).to_csv(
+        root / "context" / "compounds" / "JUMPCP_compounds.csv.gz", index=False)
+    return root
+
+
+def test_zero_shot_real_on_jump_profiles(tmp_path, capsys, nci_smiles):
+    data = _jump_dir(tmp_path / "data", nci_smiles[:12])
+    example = load_example("zero_shot_real")
+    graph = example.jump_graph(data)
+    assert graph.stats()["nodes"]["molecule"] == 12
+    block = graph.feature_block("morphology")
+    assert (block.rows >= 0).sum() == 12  # one median profile per compound, no DMSO
+    profiles, _ = example.read_jump_profiles(data)
+    first = profiles[profiles["Metadata_JCP2022"] == "JCP2022_000000"]
+    node = graph.node_index(["cp:JCP2022_000000"])
+    raw = graph.inverse_scale("morphology", block.take(node))[0]
+    np.testing.assert_allclose(raw, first.filter(like="harmony_").median().to_numpy(),
+                               rtol=1e-4, atol=1e-5)
+    results = example.main(["--jump", str(data), "--folds", "2", "--save-graph",
+                            str(tmp_path / "jump_graph"), *TINY])
+    assert set(results) == ZERO_SHOT_ROWS
+    assert results["Random ranking (exact expectation)"]["n_queries"] == 12
+    printed = capsys.readouterr().out
+    assert "REAL data: zero-shot" in printed and "random ranking expects" in printed
+    assert (tmp_path / "jump_graph").exists()
+    (data / "context" / "compounds" / "JUMPCP_compounds.csv.gz").unlink()
+    with pytest.raises(SystemExit, match="JUMPCP_compounds.csv.gz is missing"):
+        example.jump_graph(data)
+
+
+def test_zero_shot_real_rank1_chance_is_the_exact_tail():
+    example = load_example("zero_shot_real")
+    per_fold = pd.DataFrame({"method": ["m", "m"], "n_queries": [2, 2], "n_candidates": [2, 4],
+                             "hit@1": [1.0, 0.5]})
+    hits, expected, chance = example.rank1_chance(per_fold, "m")
+    assert hits == 3 and expected == pytest.approx(2 * 0.5 + 2 * 0.25)
+    # P(at least 3 of: two coins at 1/2, two at 1/4)
+    p = [0.5, 0.5, 0.25, 0.25]
+    exact = sum(np.prod([q if b else 1 - q for q, b in zip(p, bits)])
+                for bits in np.ndindex(2, 2, 2, 2) if sum(bits) >= 3)
+    assert chance == pytest.approx(exact)

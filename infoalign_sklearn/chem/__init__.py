@@ -1,5 +1,6 @@
 """Chemistry layer: molecule input policy, graph featurisation, fingerprints, scaffolds."""
 
+from .descriptors import available_descriptors, rdkit_descriptors
 from .fingerprints import FingerprintSpec, morgan_fingerprints
 from .graphs import (
     ATOM_FEATURE_DIMS,
@@ -25,8 +26,9 @@ from .standardize import molecule_key_pairs, parent_inchikey14, parent_molecule
 
 __all__ = [
     "ATOM_FEATURE_DIMS", "ATOM_FEATURE_NAMES", "BOND_FEATURE_DIMS", "BOND_FEATURE_NAMES", "FingerprintSpec",
-    "InvalidMoleculeError", "MolGraph", "check_molecule_input", "collate_graphs",
-    "featurize_graphs", "inchikey14", "mol_from_input", "mol_to_graph", "molecule_key_pairs",
-    "morgan_fingerprints", "parent_inchikey14", "parent_molecule", "parse_molecules",
-    "raise_or_mask_invalid", "scaffold_of", "scaffolds_of", "smiles_to_graph",
+    "InvalidMoleculeError", "MolGraph", "available_descriptors", "check_molecule_input",
+    "collate_graphs", "featurize_graphs", "inchikey14", "mol_from_input", "mol_to_graph",
+    "molecule_key_pairs", "morgan_fingerprints", "parent_inchikey14", "parent_molecule",
+    "parse_molecules", "raise_or_mask_invalid", "rdkit_descriptors", "scaffold_of", "scaffolds_of",
+    "smiles_to_graph",
 ]
