@@ -1,0 +1,161 @@
+"""The bottleneck's posterior sigma: ``transform(X, return_std=True)`` and ``uncertainty(X)``.
+
+Models are pretrained for two epochs on a tiny SIMULATED context graph: these tests check what
+the numbers are (the encoder's scale head, the KL term's sigma), not whether they are useful;
+benchmarks/sigma_uncertainty.py and docs/uncertainty.md measure that on the real benchmarks.
+"""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import torch.nn.functional as F
+from joblib import parallel_config
+from sklearn.base import clone
+from test_authors_checkpoint import DIM, SMILES, _write_checkpoint
+
+from infoalign_sklearn import InfoAlignEmbedder, InvalidMoleculeError, make_synthetic_context
+from infoalign_sklearn.chem.graphs import collate_graphs, featurize_graphs
+from infoalign_sklearn.nn.infoalign import kl_to_standard_normal
+
+TINY = dict(latent_dim=8, hidden_dim=8, num_layers=2, batch_size=16, max_epochs=2,
+            random_state=0, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def context():
+    return make_synthetic_context(n_molecules=60, n_held_out=20, random_state=1)
+
+
+@pytest.fixture(scope="module")
+def fitted(context):
+    return InfoAlignEmbedder(context.graph, errors="nan", **TINY).fit()
+
+
+@pytest.fixture(scope="module")
+def smiles(context):
+    return [context.smiles[i] for i in np.flatnonzero(context.held_out)]
+
+
+def _head(encoder, smiles):
+    """The encoder's pooled graph representation through its Gaussian head, step by step."""
+    graphs, valid = featurize_graphs(smiles)
+    batch = collate_graphs(graphs)
+    with torch.inference_mode():
+        encoder.eval()
+        n = int(batch.num_graphs)
+        h = encoder.graph_encoder(batch.x, batch.edge_index, batch.edge_attr, batch.batch, n)
+        pooled = encoder.pool(h, batch.batch, n)
+        return pooled, encoder.dist_net(pooled)
+
+
+def _close(actual, reference):
+    np.testing.assert_allclose(actual, reference, rtol=1e-4,
+                               atol=1e-5 * float(np.nanmax(np.abs(reference))))
+
+
+def test_shapes_dtypes_positivity_and_mu_unchanged(fitted, smiles):
+    mu, sigma = fitted.transform(smiles, return_std=True)
+    assert mu.shape == sigma.shape == (len(smiles), TINY["latent_dim"])
+    assert mu.dtype == sigma.dtype == np.float32
+    assert np.isfinite(sigma).all() and (sigma > 0).all()
+    np.testing.assert_array_equal(mu, fitted.transform(smiles))
+    # sigma differs between molecules (a constant would make a useless uncertainty by design)
+    assert np.ptp(sigma, axis=0).max() > 0
+
+
+def test_sigma_is_the_scale_head_and_the_kl_terms_sigma(fitted, smiles):
+    mu, sigma = fitted.transform(smiles, return_std=True)
+    _, head = _head(fitted.module_.encoder, smiles)
+    d = TINY["latent_dim"]
+    _close(mu, head[:, :d].numpy())
+    _close(sigma, (F.softplus(head[:, d:]) + 1e-7).numpy())
+    # the KL term of pretraining, on the module's own (mu, sigma), equals the one on ours
+    graphs, _ = featurize_graphs(smiles)
+    with torch.inference_mode():
+        kl_module = float(kl_to_standard_normal(*fitted.module_.eval()(collate_graphs(graphs))))
+    kl_ours = float(kl_to_standard_normal(torch.from_numpy(mu), torch.from_numpy(sigma)))
+    assert kl_ours == pytest.approx(kl_module, rel=1e-4)
+
+
+def test_uncertainty_is_the_geometric_mean_of_sigma(fitted, smiles):
+    _, sigma = fitted.transform(smiles, return_std=True)
+    u = fitted.uncertainty(smiles)
+    assert u.shape == (len(smiles),) and u.dtype == np.float32
+    expected = np.exp(np.log(sigma.astype(np.float64)).mean(axis=1))
+    np.testing.assert_allclose(u, expected, rtol=1e-5)
+    assert (u > 0).all()
+    # between the smallest and the largest sigma of each molecule
+    assert (u >= sigma.min(1) * (1 - 1e-6)).all() and (u <= sigma.max(1) * (1 + 1e-6)).all()
+
+
+def test_invalid_molecules_are_nan_rows_or_one_error(fitted, smiles):
+    items = [smiles[0], "not a smiles", smiles[1], None]
+    mu, sigma = fitted.transform(items, return_std=True)
+    u = fitted.uncertainty(items)
+    for out in (mu, sigma):
+        assert np.isnan(out[[1, 3]]).all() and np.isfinite(out[[0, 2]]).all()
+    assert np.isnan(u[[1, 3]]).all() and np.isfinite(u[[0, 2]]).all()
+    _, reference = fitted.transform([smiles[0], smiles[1]], return_std=True)
+    np.testing.assert_array_equal(sigma[[0, 2]], reference)
+    strict = clone(fitted).set_params(errors="raise")
+    strict.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_")})
+    with pytest.raises(InvalidMoleculeError, match="not a smiles"):
+        strict.transform(items[:3], return_std=True)
+    with pytest.raises(InvalidMoleculeError, match="not a smiles"):
+        strict.uncertainty(items[:3])
+
+
+def test_pandas_output_wraps_mu_sigma_and_uncertainty(fitted, smiles):
+    emb = pickle.loads(pickle.dumps(fitted)).set_output(transform="pandas")
+    X = pd.Series(smiles[:5] + ["not a smiles"], index=[f"m{i}" for i in range(6)], name="smiles")
+    mu, sigma = emb.transform(X, return_std=True)
+    for frame in (mu, sigma):
+        assert isinstance(frame, pd.DataFrame)
+        assert list(frame.index) == list(X.index)
+        assert list(frame.columns) == list(emb.get_feature_names_out())
+    assert sigma.loc["m5"].isna().all() and (sigma.drop("m5") > 0).all().all()
+    u = emb.uncertainty(X)
+    assert isinstance(u, pd.Series) and u.name == "uncertainty" and list(u.index) == list(X.index)
+    np.testing.assert_allclose(u.to_numpy(), fitted.uncertainty(list(X)), rtol=1e-6)
+    assert isinstance(emb.transform(X), pd.DataFrame)  # without return_std: one frame
+
+
+def test_persistence_round_trips_keep_sigma(fitted, smiles, tmp_path):
+    _, sigma = fitted.transform(smiles, return_std=True)
+    fitted.save_pretrained(tmp_path / "model")
+    loaded = InfoAlignEmbedder.from_pretrained(tmp_path / "model", device="cpu")
+    np.testing.assert_array_equal(loaded.transform(smiles, return_std=True)[1], sigma)
+    np.testing.assert_array_equal(loaded.uncertainty(smiles), fitted.uncertainty(smiles))
+    unpickled = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(unpickled.transform(smiles, return_std=True)[1], sigma)
+
+
+def test_worker_encoding_path_gives_the_same_sigma(fitted, smiles):
+    # n_jobs > 1 on the CPU: each worker featurises and encodes its share of the molecules
+    items = smiles[:10] + ["not a smiles"] + smiles[10:]
+    emb = clone(fitted).set_params(n_jobs=2, batch_size=4)
+    emb.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_")})
+    with parallel_config(backend="threading"):
+        mu, sigma = emb.transform(items, return_std=True)
+    ref_mu, ref_sigma = fitted.transform([s for s in items if s != "not a smiles"],
+                                         return_std=True)
+    assert np.isnan(sigma[10]).all()
+    # other batch shapes round differently in float32 (see test_embedder.py)
+    _close(np.delete(mu, 10, axis=0), ref_mu)
+    _close(np.delete(sigma, 10, axis=0), ref_sigma)
+
+
+def test_authors_checkpoint_sigma_is_their_scale_head(tmp_path):
+    # their model: mu, s = dist_net(pooled).chunk(2); sigma = softplus(s) + 1e-7 (models/gnn.py)
+    folder = _write_checkpoint(tmp_path / "ckpt")
+    sd = torch.load(folder / "pretrain.pt", weights_only=True)
+    emb = InfoAlignEmbedder.from_authors_checkpoint(folder, device="cpu")
+    mu, sigma = emb.transform(SMILES, return_std=True)
+    pooled, _ = _head(emb.module_.encoder, SMILES)
+    out = F.silu(pooled) @ sd["dist_net.1.weight"].T + sd["dist_net.1.bias"]
+    _close(mu, out[:, :DIM].numpy())
+    _close(sigma, (F.softplus(out[:, DIM:]) + 1e-7).numpy())
+    assert emb.uncertainty(SMILES).shape == (len(SMILES),)
