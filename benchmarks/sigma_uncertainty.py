@@ -16,16 +16,21 @@ same naming). Per dataset and seed:
 - distance to the pretraining graph = 1 - max Tanimoto (Morgan radius 2, 2,048 bits) to the
   graph's molecules;
 - downstream error on a scaffold test split (0.6 / 0.15 / 0.25, varied by seed) of the
-  multi-task MLP on InfoAlign + fingerprint: per test molecule, the mean over its measured tasks
-  of |y - p| (classification, p the predicted probability) or |y - y_hat| / sd_train(task)
-  (regression: tasks in different units are put on one scale by the training set's sd).
+  multi-task MLP on InfoAlign + fingerprint (standardised with training statistics, early
+  stopping on the validation part, as in paper_tables.py): per test molecule, the mean over
+  its measured tasks of |y - p| (classification, p the predicted probability) or
+  |y - y_hat| / sd_train(task) (regression: tasks in different units are put on one scale by
+  the training set's sd).
+
+``--untrained`` runs the same with an encoder that never learned: the control, what the
+architecture alone puts into sigma.
 
 Reported per dataset: Spearman rho(u, distance) over all molecules and rho(u, error) over the
 test molecules, with 95 % bootstrap intervals (1,000 resamples) and p-values; the mean error of
-the top-u decile over that of the rest; and two references a useful uncertainty must beat or
-add to: rho(distance, error), rho(heavy atoms, error), and rho(u, heavy atoms) (with a sum
-readout sigma can simply follow molecule size), plus rho(u, error) with heavy atoms partialled
-out (Spearman of rank residuals).
+the top-u decile over that of the rest; references a useful uncertainty must beat or add to:
+rho(distance, error) and rho(heavy atoms, error); rho(u, heavy atoms) (with a sum readout sigma
+can simply follow molecule size), and rho(u, error) and rho(u, distance) with heavy atoms
+partialled out (Pearson correlation of rank residuals).
 """
 
 from __future__ import annotations
@@ -53,7 +58,17 @@ N_BOOT = 1000
 
 
 def pretrained(graph, args, seed: int) -> InfoAlignEmbedder:
-    """InfoAlign pretrained on ``graph`` (or loaded from the cache paper_tables.py also uses)."""
+    """InfoAlign pretrained on ``graph`` (or loaded from the cache paper_tables.py also uses).
+
+    ``--untrained``: the control. One epoch at lr=1e-12 leaves the initial weights (of seed
+    ``seed``) as they are while the batch norms take the graph molecules' statistics, so its
+    sigma is what the architecture gives before any learning.
+    """
+    if args.untrained:
+        emb = InfoAlignEmbedder(graph, max_epochs=1, lr=1e-12, random_state=seed, errors="nan",
+                                n_jobs=args.n_jobs, device=args.device).fit()
+        print(f"seed {seed}: UNTRAINED control (1 epoch at lr=1e-12)", flush=True)
+        return emb
     saved = None
     if args.embedder_cache:
         saved = (Path(args.embedder_cache)
@@ -149,6 +164,10 @@ def evaluate_dataset(name, emb, graph_fps, args, seed) -> tuple[dict, pd.DataFra
     usable = np.isfinite(X).all(1)
     train, valid, test = (np.intersect1d(part, np.flatnonzero(usable))
                           for part in scaffold_split_indices(smiles, random_state=seed))
+    # standardised with training statistics, as paper_tables.py's protocol does for
+    # continuous representations (mu grows freely under a tiny beta)
+    mean, sd = X[train].mean(axis=0), X[train].std(axis=0)
+    X = (X - mean) / np.where(sd > 0, sd, 1.0)
     model = make_model("mlp", task, binary_features=False, random_state=seed,
                        max_epochs=args.mlp_epochs)
     y_fit = y if y.shape[1] > 1 else y[:, 0]
@@ -212,13 +231,15 @@ def _fmt(row, label) -> str:
 
 def report(summary: pd.DataFrame, note: str) -> str:
     lines = [note, "",
-             "| dataset | seed | n (all / test) | ρ(u, 1−maxTan) | ρ(u, error) | ρ(u, error) given atoms "
-             "| top-decile / rest error | ρ(1−maxTan, error) | ρ(atoms, error) | ρ(u, atoms) |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| dataset | seed | n (all / test) | ρ(u, 1−maxTan) | ρ(u, 1−maxTan) given atoms "
+             "| ρ(u, error) | ρ(u, error) given atoms | top-decile / rest error "
+             "| ρ(1−maxTan, error) | ρ(atoms, error) | ρ(u, atoms) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for _, r in summary.iterrows():
         lines.append(
             f"| {r['dataset']} | {r['seed']} | {r['molecules']} / {r['test molecules scored']} "
-            f"| {_fmt(r, 'u~distance')} | {_fmt(r, 'u~error')} | {r['u~error | atoms']:+.3f} "
+            f"| {_fmt(r, 'u~distance')} | {r['u~distance | atoms']:+.3f} "
+            f"| {_fmt(r, 'u~error')} | {r['u~error | atoms']:+.3f} "
             f"| {r['top/rest']:.3f} | {_fmt(r, 'distance~error')} | {_fmt(r, 'atoms~error')} "
             f"| {_fmt(r, 'u~atoms')} |")
     return "\n".join(lines)
@@ -236,6 +257,9 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--n-jobs", type=int, default=None)
     parser.add_argument("--verbose", type=int, default=0)
+    parser.add_argument("--untrained", action="store_true",
+                        help="control: an encoder with its initial weights (1 epoch at lr=1e-12, "
+                             "batch-norm statistics of the graph) instead of the pretrained one")
     parser.add_argument("--embedder-cache", default=None,
                         help="folder of pretrained embedders (paper_tables.py's naming); "
                              "default OUT/embedders")
@@ -270,8 +294,10 @@ def main(argv=None) -> int:
     summary = pd.DataFrame(rows)
     summary.to_csv(out / "summary.csv", index=False)
     pd.concat(per_mol, ignore_index=True).to_csv(out / "per_molecule.csv.gz", index=False)
-    note = (f"graph {args.graph} ({len(graph_fps)} molecules with a fingerprint); pretraining "
-            f"epochs {args.epochs}; seeds {args.seeds}; MLP epochs {args.mlp_epochs}; total "
+    pretraining = ("UNTRAINED control (initial weights)" if args.untrained
+                   else f"pretraining epochs {args.epochs}")
+    note = (f"graph {args.graph} ({len(graph_fps)} molecules with a fingerprint); {pretraining}; "
+            f"seeds {args.seeds}; MLP epochs {args.mlp_epochs}; total "
             f"{time.perf_counter() - start:.0f}s")
     text = report(summary, note)
     (out / "report.md").write_text(text + "\n")

@@ -68,6 +68,9 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
     features (fingerprint, morphology, expression, gene) of the nodes that random walks reach
     from that molecule on the graph, under an information bottleneck. ``transform`` returns the
     mean ``mu`` of q(z | molecule): a (n, latent_dim) float32 representation for any estimator.
+    ``transform(X, return_std=True)`` adds the posterior's standard deviation ``sigma`` and
+    ``uncertainty(X)`` summarises it per molecule (docs/uncertainty.md: what it does and does
+    not track on the real benchmarks).
 
     Parameters
     ----------
