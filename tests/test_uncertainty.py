@@ -14,6 +14,9 @@ import torch
 import torch.nn.functional as F
 from joblib import parallel_config
 from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from test_authors_checkpoint import DIM, SMILES, _write_checkpoint
 
 from infoalign_sklearn import InfoAlignEmbedder, InvalidMoleculeError, make_synthetic_context
@@ -121,6 +124,14 @@ def test_pandas_output_wraps_mu_sigma_and_uncertainty(fitted, smiles):
     assert isinstance(u, pd.Series) and u.name == "uncertainty" and list(u.index) == list(X.index)
     np.testing.assert_allclose(u.to_numpy(), fitted.uncertainty(list(X)), rtol=1e-6)
     assert isinstance(emb.transform(X), pd.DataFrame)  # without return_std: one frame
+
+
+def test_return_std_is_an_option_not_routed_metadata(fitted, smiles):
+    assert not hasattr(fitted, "set_transform_request")
+    assert not fitted.get_metadata_routing().consumes("transform", ["return_std"])
+    # inside a Pipeline transform gives mu, as any transformer's output
+    pipe = make_pipeline(FrozenEstimator(fitted), StandardScaler()).fit(smiles)
+    assert pipe.transform(smiles).shape == (len(smiles), TINY["latent_dim"])
 
 
 def test_persistence_round_trips_keep_sigma(fitted, smiles, tmp_path):

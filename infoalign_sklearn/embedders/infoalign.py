@@ -18,6 +18,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.utils import metadata_routing
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._set_output import _get_output_config, _wrap_data_with_container
 from sklearn.utils.validation import check_is_fitted
@@ -191,6 +192,9 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
         self.verbose = verbose
         self.random_state = random_state
         self.checkpoint_dir = checkpoint_dir
+
+    # return_std is an option of transform, not metadata for a Pipeline to route
+    __metadata_request__transform = {"return_std": metadata_routing.UNUSED}
 
     _progress_desc = "pretraining InfoAlign"
     _hidden_losses = ("kl",)
