@@ -71,15 +71,18 @@ def pretrained(graph, args, seed: int) -> InfoAlignEmbedder:
         return emb
     saved = None
     if args.embedder_cache:
+        # paper_tables.py's naming for the default beta
+        beta = "" if args.beta == 1e-9 else f"_beta{args.beta:g}"
         saved = (Path(args.embedder_cache)
-                 / f"infoalign_{graph.content_hash[:12]}_e{args.epochs}_seed{seed}")
+                 / f"infoalign_{graph.content_hash[:12]}_e{args.epochs}{beta}_seed{seed}")
         if (saved / "config.json").exists():
             print(f"seed {seed}: loaded the pretrained embedder from {saved}", flush=True)
             return InfoAlignEmbedder.from_pretrained(saved, context_graph=graph, errors="nan",
                                                      n_jobs=args.n_jobs, device=args.device)
     start = time.perf_counter()
-    emb = InfoAlignEmbedder(graph, max_epochs=args.epochs, random_state=seed, errors="nan",
-                            n_jobs=args.n_jobs, device=args.device, verbose=args.verbose).fit()
+    emb = InfoAlignEmbedder(graph, max_epochs=args.epochs, beta=args.beta, random_state=seed,
+                            errors="nan", n_jobs=args.n_jobs, device=args.device,
+                            verbose=args.verbose).fit()
     print(f"seed {seed}: pretrained {emb.n_epochs_} epochs on {emb.n_training_molecules_} "
           f"molecules in {time.perf_counter() - start:.0f}s; final loss "
           f"{emb.loss_history_[-1]['loss']:.4f}, KL {emb.loss_history_[-1]['kl']:.3g}", flush=True)
@@ -195,6 +198,9 @@ def evaluate_dataset(name, emb, graph_fps, args, seed) -> tuple[dict, pd.DataFra
         "u median": float(np.nanmedian(u)), "u p10": float(np.nanquantile(u, 0.1)),
         "u p90": float(np.nanquantile(u, 0.9)),
         "sigma min": float(np.nanmin(sigma)), "sigma max": float(np.nanmax(sigma)),
+        # softplus(x) + 1e-7 with x far below 0: the floor, where sigma carries nothing
+        "sigma at floor": float(np.mean(sigma[np.isfinite(sigma)] < 1.01e-7)),
+        "distinct u": int(len(np.unique(u[np.isfinite(u)]))),
         "distance median": float(np.nanmedian(distance)),
     }
     for label, (a, b) in {
@@ -209,8 +215,9 @@ def evaluate_dataset(name, emb, graph_fps, args, seed) -> tuple[dict, pd.DataFra
                      f"{label} p": r["p"]})
     rows["u~error | atoms"] = partial_spearman(u_test, error, a_test)
     rows["u~distance | atoms"] = partial_spearman(u, distance, atoms)
-    rows["top-u decile error"] = float(error[top].mean())
-    rows["rest error"] = float(error[rest].mean())
+    # with u tied at one value (sigma at its floor) there is no decile above the rest: NaN
+    rows["top-u decile error"] = float(error[top].mean()) if top.any() else np.nan
+    rows["rest error"] = float(error[rest].mean()) if rest.any() else np.nan
     rows["top/rest"] = rows["top-u decile error"] / rows["rest error"]
     rows["seconds"] = time.perf_counter() - t0
     per_mol = pd.DataFrame({"dataset": name, "seed": seed, "smiles": smiles, "u": u,
@@ -231,13 +238,15 @@ def _fmt(row, label) -> str:
 
 def report(summary: pd.DataFrame, note: str) -> str:
     lines = [note, "",
-             "| dataset | seed | n (all / test) | ρ(u, 1−maxTan) | ρ(u, 1−maxTan) given atoms "
+             "| dataset | seed | n (all / test) | σ entries at the floor 1e-7 | distinct u "
+             "| ρ(u, 1−maxTan) | ρ(u, 1−maxTan) given atoms "
              "| ρ(u, error) | ρ(u, error) given atoms | top-decile / rest error "
              "| ρ(1−maxTan, error) | ρ(atoms, error) | ρ(u, atoms) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for _, r in summary.iterrows():
         lines.append(
             f"| {r['dataset']} | {r['seed']} | {r['molecules']} / {r['test molecules scored']} "
+            f"| {r['sigma at floor']:.1%} | {r['distinct u']} "
             f"| {_fmt(r, 'u~distance')} | {r['u~distance | atoms']:+.3f} "
             f"| {_fmt(r, 'u~error')} | {r['u~error | atoms']:+.3f} "
             f"| {r['top/rest']:.3f} | {_fmt(r, 'distance~error')} | {_fmt(r, 'atoms~error')} "
@@ -257,6 +266,8 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--n-jobs", type=int, default=None)
     parser.add_argument("--verbose", type=int, default=0)
+    parser.add_argument("--beta", type=float, default=1e-9,
+                        help="KL weight of pretraining (the default's, the paper's: 1e-9)")
     parser.add_argument("--untrained", action="store_true",
                         help="control: an encoder with its initial weights (1 epoch at lr=1e-12, "
                              "batch-norm statistics of the graph) instead of the pretrained one")
@@ -295,7 +306,7 @@ def main(argv=None) -> int:
     summary.to_csv(out / "summary.csv", index=False)
     pd.concat(per_mol, ignore_index=True).to_csv(out / "per_molecule.csv.gz", index=False)
     pretraining = ("UNTRAINED control (initial weights)" if args.untrained
-                   else f"pretraining epochs {args.epochs}")
+                   else f"pretraining epochs {args.epochs}, beta {args.beta:g}")
     note = (f"graph {args.graph} ({len(graph_fps)} molecules with a fingerprint); {pretraining}; "
             f"seeds {args.seeds}; MLP epochs {args.mlp_epochs}; total "
             f"{time.perf_counter() - start:.0f}s")
