@@ -11,8 +11,8 @@ Per seed: InfoAlign is pretrained on the graph (the graph builder has already re
 benchmark molecule; ``--embedder-cache`` reuses embedders saved by ``paper_tables.py`` under the
 same naming). Per dataset and seed:
 
-- ``u`` = ``InfoAlignEmbedder.uncertainty`` (geometric mean of the posterior sigma over the
-  latent dimensions) of every benchmark molecule;
+- ``u`` = the geometric mean over the latent dimensions of the posterior sigma
+  (``InfoAlignEmbedder.transform(X, return_std=True)``) of every benchmark molecule;
 - distance to the pretraining graph = 1 - max Tanimoto (Morgan radius 2, 2,048 bits) to the
   graph's molecules;
 - downstream error on a scaffold test split (0.6 / 0.15 / 0.25, varied by seed) of the
@@ -156,8 +156,7 @@ def evaluate_dataset(name, emb, graph_fps, args, seed) -> tuple[dict, pd.DataFra
     task = bunch.task
     t0 = time.perf_counter()
     mu, sigma = emb.transform(smiles, return_std=True)
-    # what emb.uncertainty(smiles) returns (tests/test_uncertainty.py checks it), without
-    # encoding the molecules a second time
+    # one number per molecule: exp(mean_d log sigma_d) = det(Sigma) ** (1 / (2 latent_dim))
     with np.errstate(invalid="ignore"):
         u = np.exp(np.log(sigma.astype(np.float64)).mean(1))
     fp = MorganFingerprint(n_bits=2048, errors="nan", n_jobs=args.n_jobs).fit().transform(smiles)

@@ -1,4 +1,4 @@
-"""The bottleneck's posterior sigma: ``transform(X, return_std=True)`` and ``uncertainty(X)``.
+"""The bottleneck's posterior sigma: ``transform(X, return_std=True)``.
 
 Models are pretrained for two epochs on a tiny SIMULATED context graph: these tests check what
 the numbers are (the encoder's scale head, the KL term's sigma), not whether they are useful;
@@ -83,35 +83,20 @@ def test_sigma_is_the_scale_head_and_the_kl_terms_sigma(fitted, smiles):
     assert kl_ours == pytest.approx(kl_module, rel=1e-4)
 
 
-def test_uncertainty_is_the_geometric_mean_of_sigma(fitted, smiles):
-    _, sigma = fitted.transform(smiles, return_std=True)
-    u = fitted.uncertainty(smiles)
-    assert u.shape == (len(smiles),) and u.dtype == np.float32
-    expected = np.exp(np.log(sigma.astype(np.float64)).mean(axis=1))
-    np.testing.assert_allclose(u, expected, rtol=1e-5)
-    assert (u > 0).all()
-    # between the smallest and the largest sigma of each molecule
-    assert (u >= sigma.min(1) * (1 - 1e-6)).all() and (u <= sigma.max(1) * (1 + 1e-6)).all()
-
-
 def test_invalid_molecules_are_nan_rows_or_one_error(fitted, smiles):
     items = [smiles[0], "not a smiles", smiles[1], None]
     mu, sigma = fitted.transform(items, return_std=True)
-    u = fitted.uncertainty(items)
     for out in (mu, sigma):
         assert np.isnan(out[[1, 3]]).all() and np.isfinite(out[[0, 2]]).all()
-    assert np.isnan(u[[1, 3]]).all() and np.isfinite(u[[0, 2]]).all()
     _, reference = fitted.transform([smiles[0], smiles[1]], return_std=True)
     np.testing.assert_array_equal(sigma[[0, 2]], reference)
     strict = clone(fitted).set_params(errors="raise")
     strict.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_")})
     with pytest.raises(InvalidMoleculeError, match="not a smiles"):
         strict.transform(items[:3], return_std=True)
-    with pytest.raises(InvalidMoleculeError, match="not a smiles"):
-        strict.uncertainty(items[:3])
 
 
-def test_pandas_output_wraps_mu_sigma_and_uncertainty(fitted, smiles):
+def test_pandas_output_wraps_mu_and_sigma(fitted, smiles):
     emb = pickle.loads(pickle.dumps(fitted)).set_output(transform="pandas")
     X = pd.Series(smiles[:5] + ["not a smiles"], index=[f"m{i}" for i in range(6)], name="smiles")
     mu, sigma = emb.transform(X, return_std=True)
@@ -120,9 +105,7 @@ def test_pandas_output_wraps_mu_sigma_and_uncertainty(fitted, smiles):
         assert list(frame.index) == list(X.index)
         assert list(frame.columns) == list(emb.get_feature_names_out())
     assert sigma.loc["m5"].isna().all() and (sigma.drop("m5") > 0).all().all()
-    u = emb.uncertainty(X)
-    assert isinstance(u, pd.Series) and u.name == "uncertainty" and list(u.index) == list(X.index)
-    np.testing.assert_allclose(u.to_numpy(), fitted.uncertainty(list(X)), rtol=1e-6)
+    np.testing.assert_array_equal(sigma.to_numpy(), fitted.transform(list(X), return_std=True)[1])
     assert isinstance(emb.transform(X), pd.DataFrame)  # without return_std: one frame
 
 
@@ -139,7 +122,6 @@ def test_persistence_round_trips_keep_sigma(fitted, smiles, tmp_path):
     fitted.save_pretrained(tmp_path / "model")
     loaded = InfoAlignEmbedder.from_pretrained(tmp_path / "model", device="cpu")
     np.testing.assert_array_equal(loaded.transform(smiles, return_std=True)[1], sigma)
-    np.testing.assert_array_equal(loaded.uncertainty(smiles), fitted.uncertainty(smiles))
     unpickled = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(unpickled.transform(smiles, return_std=True)[1], sigma)
 
@@ -169,4 +151,22 @@ def test_authors_checkpoint_sigma_is_their_scale_head(tmp_path):
     out = F.silu(pooled) @ sd["dist_net.1.weight"].T + sd["dist_net.1.bias"]
     _close(mu, out[:, :DIM].numpy())
     _close(sigma, (F.softplus(out[:, DIM:]) + 1e-7).numpy())
-    assert emb.uncertainty(SMILES).shape == (len(SMILES),)
+
+
+def test_a_collapsed_sigma_warns_and_a_varied_one_does_not(fitted, smiles):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted.transform(smiles, return_std=True)  # sigma varies: no warning
+    collapsed = pickle.loads(pickle.dumps(fitted))
+    head = collapsed.module_.encoder.dist_net[1]
+    with torch.no_grad():  # scale pre-activations far below 0, as pretraining left them
+        head.weight[TINY["latent_dim"]:] = 0.0
+        head.bias[TINY["latent_dim"]:] = -200.0
+    with pytest.warns(RuntimeWarning, match="100.0% of the posterior sigma entries .* floor 1e-7"):
+        _, sigma = collapsed.transform(smiles, return_std=True)
+    np.testing.assert_array_equal(sigma, np.float32(1e-7))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        collapsed.transform(smiles)  # mu alone: no warning
