@@ -142,6 +142,8 @@ def spearman_with_ci(a, b, rng) -> dict:
 def partial_spearman(a, b, control) -> float:
     """Spearman of a and b after removing the linear effect of control's ranks from each's ranks."""
     ok = np.isfinite(a) & np.isfinite(b) & np.isfinite(control)
+    if min(np.ptp(a[ok]), np.ptp(b[ok])) == 0:
+        return np.nan  # a constant (sigma at its floor for every molecule) correlates with nothing
     ra, rb, rc = (stats.rankdata(v[ok]) for v in (a, b, control))
     design = np.column_stack([np.ones(ok.sum()), rc])
     res_a = ra - design @ np.linalg.lstsq(design, ra, rcond=None)[0]
@@ -200,6 +202,7 @@ def evaluate_dataset(name, emb, graph_fps, args, seed) -> tuple[dict, pd.DataFra
         # softplus(x) + 1e-7 with x far below 0: the floor, where sigma carries nothing
         "sigma at floor": float(np.mean(sigma[np.isfinite(sigma)] < 1.01e-7)),
         "distinct u": int(len(np.unique(u[np.isfinite(u)]))),
+        "u above 1.001e-7": int(np.sum(u > 1.001e-7)),
         "distance median": float(np.nanmedian(distance)),
     }
     for label, (a, b) in {
@@ -238,14 +241,15 @@ def _fmt(row, label) -> str:
 def report(summary: pd.DataFrame, note: str) -> str:
     lines = [note, "",
              "| dataset | seed | n (all / test) | σ entries at the floor 1e-7 | distinct u "
+             "| molecules with u > 1.001e-7 "
              "| ρ(u, 1−maxTan) | ρ(u, 1−maxTan) given atoms "
              "| ρ(u, error) | ρ(u, error) given atoms | top-decile / rest error "
              "| ρ(1−maxTan, error) | ρ(atoms, error) | ρ(u, atoms) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for _, r in summary.iterrows():
         lines.append(
             f"| {r['dataset']} | {r['seed']} | {r['molecules']} / {r['test molecules scored']} "
-            f"| {r['sigma at floor']:.1%} | {r['distinct u']} "
+            f"| {r['sigma at floor']:.1%} | {r['distinct u']} | {r['u above 1.001e-7']} "
             f"| {_fmt(r, 'u~distance')} | {r['u~distance | atoms']:+.3f} "
             f"| {_fmt(r, 'u~error')} | {r['u~error | atoms']:+.3f} "
             f"| {r['top/rest']:.3f} | {_fmt(r, 'distance~error')} | {_fmt(r, 'atoms~error')} "
