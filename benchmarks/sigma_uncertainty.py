@@ -233,6 +233,27 @@ def evaluate_dataset(name, emb, graph_fps, args, seed) -> tuple[dict, pd.DataFra
     return rows, per_mol
 
 
+def scale_preactivations(emb, smiles) -> dict:
+    """Where the scale head's pre-activations sit (sigma = softplus(x) + 1e-7): x far below 0
+    puts sigma at its floor, where softplus's gradient (sigmoid(x)) is 0 as well."""
+    import torch
+
+    from infoalign_sklearn.chem.graphs import collate_graphs, featurize_graphs
+
+    graphs, valid = featurize_graphs(smiles, errors="nan")
+    batch = collate_graphs([g for g, ok in zip(graphs, valid) if ok])
+    encoder = emb.module_.to("cpu").eval().encoder
+    with torch.inference_mode():
+        n = int(batch.num_graphs)
+        h = encoder.graph_encoder(batch.x, batch.edge_index, batch.edge_attr, batch.batch, n)
+        out = encoder.dist_net(encoder.pool(h, batch.batch, n)).numpy()
+    x = out[:, out.shape[1] // 2:]
+    sigma = np.logaddexp(0.0, x.astype(np.float64)).astype(np.float32) + np.float32(1e-7)
+    return {"molecules": n, "x median": float(np.median(x)), "x p1": float(np.percentile(x, 1)),
+            "x p99": float(np.percentile(x, 99)), "sigma at floor": float(np.mean(sigma < 1.01e-7)),
+            "mu |median|": float(np.median(np.abs(out[:, :out.shape[1] // 2])))}
+
+
 def _fmt(row, label) -> str:
     return (f"{row[f'{label} rho']:+.3f} [{row[f'{label} lo']:+.3f}, {row[f'{label} hi']:+.3f}]"
             f" p={row[f'{label} p']:.2g}")
@@ -274,6 +295,9 @@ def main(argv=None) -> int:
     parser.add_argument("--untrained", action="store_true",
                         help="control: an encoder with its initial weights (1 epoch at lr=1e-12, "
                              "batch-norm statistics of the graph) instead of the pretrained one")
+    parser.add_argument("--head-only", type=int, default=0, metavar="N",
+                        help="only report where the scale head's pre-activations sit, on the "
+                             "first N molecules of each dataset (head.csv), then stop")
     parser.add_argument("--embedder-cache", default=None,
                         help="folder of pretrained embedders (paper_tables.py's naming); "
                              "default OUT/embedders")
@@ -294,6 +318,17 @@ def main(argv=None) -> int:
     print(graph.summary(), flush=True)
     graph_fps = [fp for fp in _bitvectors(list(graph.molecule_smiles)) if fp is not None]
     rows, per_mol = [], []
+    if args.head_only:
+        head = []
+        for seed in range(args.seeds):
+            emb = pretrained(graph, args, seed)
+            for name in args.datasets:
+                smiles = list(load_benchmark(name, data_dir=args.data_dir).data)[:args.head_only]
+                head.append({"dataset": name, "seed": seed, **scale_preactivations(emb, smiles)})
+        table = pd.DataFrame(head)
+        table.to_csv(out / "head.csv", index=False)
+        print(table.to_markdown(index=False, floatfmt=".3g"))
+        return 0
     for seed in range(args.seeds):
         emb = pretrained(graph, args, seed)
         for name in args.datasets:
