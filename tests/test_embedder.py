@@ -284,7 +284,7 @@ def test_featurise_ahead_path_of_gpu_runs_keeps_order(fitted, held_out):
     assert starts == list(range(0, len(items), 4))
     valid = np.concatenate([ok for _, _, ok in chunks])
     assert valid.tolist() == [s != "not a smiles" for s in items]
-    Z = np.concatenate([emb for _, emb, ok in chunks if ok.any()])
+    Z = np.concatenate([encoded[0] for _, encoded, ok in chunks if ok.any()])
     # the reference encodes the same batches (each chunk's valid molecules, one batch of at
     # most 4) in this process, so the bits must match; against other batch shapes (the default
     # transform of all 30 at once) they would match only up to float32 rounding

@@ -54,7 +54,7 @@ def run_pipeline(embedder, items, engine, workers=2):
     chunks = list(embedder._encoded_here(items, embedder.module_.encoder, CPU, workers))
     starts = [start for start, _, _ in chunks]
     valid = np.concatenate([ok for _, _, ok in chunks])
-    Z = np.concatenate([emb for _, emb, ok in chunks if ok.any()])
+    Z = np.concatenate([encoded[0] for _, encoded, ok in chunks if ok.any()])
     return starts, valid, Z
 
 
@@ -80,8 +80,8 @@ def test_public_transform_through_the_dataloader_pipeline(fitted, items, monkeyp
     # route transform's n_jobs > 1 branch to the GPU pipeline, run on the CPU
     cls = type(fitted)
     monkeypatch.setattr(cls, "_encoded_in_workers",
-                        lambda self, xs, encoder, workers: self._encoded_here(xs, encoder, CPU,
-                                                                              workers))
+                        lambda self, xs, encoder, workers, n_outputs=1: self._encoded_here(
+                            xs, encoder, CPU, workers, n_outputs))
     sequential = copy_of(fitted, batch_size=8, errors="nan").transform(items)
     embedder = copy_of(fitted, batch_size=8, errors="nan", n_jobs=2, verbose=1)
     embedder._feed_engine = "dataloader"

@@ -51,14 +51,16 @@ def autocast_for(precision: str, device: torch.device):
     return torch.autocast(device_type=device.type, dtype=dtype)
 
 
-def _encode_graphs(encoder, graphs, batch_size: int, device,
-                   precision: str = "float32") -> tuple[np.ndarray | None, np.ndarray]:
-    """Embeddings of the valid graphs of one chunk (packed, in order) and the chunk's validity
-    mask."""
+def _encode_graphs(encoder, graphs, batch_size: int, device, precision: str = "float32",
+                   n_outputs: int = 1) -> tuple[list | None, np.ndarray]:
+    """The first ``n_outputs`` encoder outputs (``mu``, then ``sigma``) of the valid graphs of
+    one chunk (packed, in order), or None when none is valid, and the chunk's validity mask."""
     with autocast_for(precision, device):
-        parts = [encoder(batch.to(device))[0].float().cpu().numpy()
+        parts = [[t.float().cpu().numpy() for t in encoder(batch.to(device))[:n_outputs]]
                  for batch in graphs.batches(batch_size)]
-    return (np.concatenate(parts) if parts else None), graphs.valid
+    if not parts:
+        return None, graphs.valid
+    return [np.concatenate(column) for column in zip(*parts)], graphs.valid
 
 
 class _ChunkBatches(torch.utils.data.Dataset):
@@ -115,8 +117,8 @@ def _encoder_payload(encoder) -> tuple:
     return copy.deepcopy(encoder).to("meta").eval(), state
 
 
-def _featurize_and_encode(payload, items, batch_size: int,
-                          precision: str = "float32") -> tuple[np.ndarray | None, np.ndarray]:
+def _featurize_and_encode(payload, items, batch_size: int, precision: str = "float32",
+                          n_outputs: int = 1) -> tuple[list | None, np.ndarray]:
     """Worker side of the data-parallel CPU ``transform``."""
     skeleton, state = payload
     encoder = copy.deepcopy(skeleton)  # threads (a threading backend) share the payload
@@ -124,7 +126,7 @@ def _featurize_and_encode(payload, items, batch_size: int,
                             assign=True)
     with torch.inference_mode():
         return _encode_graphs(encoder.eval(), packed_graphs_of_chunk(items), batch_size,
-                              torch.device("cpu"), precision)
+                              torch.device("cpu"), precision, n_outputs)
 
 
 def _balanced_starts(items, n_chunks: int) -> list[int]:
@@ -157,38 +159,45 @@ class EncodingMixin:
     def _n_features_out(self):
         return self.latent_dim
 
-    def _encode(self, X, desc: str) -> tuple[np.ndarray, np.ndarray]:
-        """Embedding of every input (NaN rows where invalid) and the validity mask."""
+    def _encode(self, X, desc: str, n_outputs: int = 1) -> tuple[np.ndarray, ...]:
+        """Embedding of every input (NaN rows where invalid) and the validity mask.
+
+        With ``n_outputs=2``: ``(mu, sigma, valid)``, the mean and the standard deviation of
+        the encoder's Gaussian q(z | x), both float32 (n, latent_dim) with NaN rows where
+        invalid.
+        """
         check_is_fitted(self, "module_")
         items = check_molecule_input(X)
         device = resolve_device(self.device)
         encoder = self.module_.to(device).eval().encoder
-        out = np.full((len(items), self.latent_dim), np.nan, dtype=np.float32)
+        outs = [np.full((len(items), self.latent_dim), np.nan, dtype=np.float32)
+                for _ in range(n_outputs)]
         valid = np.zeros(len(items), dtype=bool)
         bar_opts = progress_options(self.verbose, desc)
         bar = tqdm(total=len(items), **bar_opts) if bar_opts is not None else None
         workers = effective_n_jobs(self.n_jobs)
         if device.type == "cpu" and workers > 1 and len(items) > 2 * self.batch_size:
-            chunks = self._encoded_in_workers(items, encoder, workers)
+            chunks = self._encoded_in_workers(items, encoder, workers, n_outputs)
         else:
-            chunks = self._encoded_here(items, encoder, device, workers)
-        for start, embedding, ok in chunks:
+            chunks = self._encoded_here(items, encoder, device, workers, n_outputs)
+        for start, encoded, ok in chunks:
             valid[start:start + len(ok)] = ok
             if ok.any():
-                out[start + np.flatnonzero(ok)] = embedding
+                for out, part in zip(outs, encoded):
+                    out[start + np.flatnonzero(ok)] = part
             if bar is not None:
                 bar.update(len(ok))
         if bar is not None:
             bar.close()
         raise_or_mask_invalid(items, valid, self.errors)
-        return out, valid
+        return (*outs, valid)
 
     @property
     def _precision(self) -> str:
         # embedders pickled before the parameter existed have no attribute: float32
         return getattr(self, "precision", "float32")
 
-    def _encoded_here(self, items, encoder, device, workers):
+    def _encoded_here(self, items, encoder, device, workers, n_outputs: int = 1):
         """Encode in this process, featurising ahead of the forward passes.
 
         With ``n_jobs`` > 1 (a GPU run), worker processes featurise the next chunks (one batch
@@ -223,7 +232,8 @@ class EncodingMixin:
         pending: list = []
         with torch.inference_mode(), autocast_for(self._precision, device):
             for start, (ok, batches) in zip(starts, featurized):
-                parts = [encoder(batch.to(device, non_blocking=non_blocking))[0].float()
+                parts = [[t.float() for t in
+                          encoder(batch.to(device, non_blocking=non_blocking))[:n_outputs]]
                          for batch in batches]
                 pending.append((start, parts, ok))
                 if len(pending) >= group:
@@ -231,7 +241,7 @@ class EncodingMixin:
                     pending = []
             yield from _to_host(pending)
 
-    def _encoded_in_workers(self, items, encoder, workers):
+    def _encoded_in_workers(self, items, encoder, workers, n_outputs: int = 1):
         """Encode on the CPU in ``workers`` processes, each featurising and encoding its chunks.
 
         Featurisation costs a sixth of a CPU forward pass and torch's intra-op threads use
@@ -247,20 +257,21 @@ class EncodingMixin:
         ends = starts[1:] + [len(items)]
         payload = _encoder_payload(encoder)
         results = Parallel(n_jobs=self.n_jobs, return_as="generator")(
-            delayed(_featurize_and_encode)(payload, items[s:e], self.batch_size, self._precision)
+            delayed(_featurize_and_encode)(payload, items[s:e], self.batch_size, self._precision,
+                                           n_outputs)
             for s, e in zip(starts, ends)
         )
-        for start, (embedding, ok) in zip(starts, results):
-            yield start, embedding, ok
+        for start, (encoded, ok) in zip(starts, results):
+            yield start, encoded, ok
 
 
 def _to_host(pending):
-    """``(start, embedding as a numpy array or None, validity)`` of each pending chunk, with
-    one device-to-host copy for all of them."""
-    sizes = [sum(len(p) for p in parts) for _, parts, _ in pending]
-    tensors = [p for _, parts, _ in pending for p in parts]
-    host = torch.cat(tensors).cpu().numpy() if tensors else np.zeros((0, 0), np.float32)
+    """``(start, [each output as a numpy array] or None, validity)`` of each pending chunk,
+    with one device-to-host copy per output for all of them."""
+    sizes = [sum(len(outputs[0]) for outputs in parts) for _, parts, _ in pending]
+    columns = list(zip(*(outputs for _, parts, _ in pending for outputs in parts)))
+    host = [torch.cat(column).cpu().numpy() for column in columns]
     offset = 0
     for (start, _, ok), size in zip(pending, sizes):
-        yield start, (host[offset:offset + size] if size else None), ok
+        yield start, ([h[offset:offset + size] for h in host] if size else None), ok
         offset += size

@@ -19,7 +19,9 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.utils import metadata_routing
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import check_is_fitted
 
 from .._utils.validation import MOLECULE_PARAMETER_CONSTRAINTS
@@ -69,6 +71,9 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
     features (fingerprint, morphology, expression, gene) of the nodes that random walks reach
     from that molecule on the graph, under an information bottleneck. ``transform`` returns the
     mean ``mu`` of q(z | molecule): a (n, latent_dim) float32 representation for any estimator.
+    ``transform(X, return_std=True)`` adds the posterior's standard deviation ``sigma``; on
+    the real benchmarks it collapsed to its floor in pretraining and is not an uncertainty
+    (docs/uncertainty.md).
 
     Parameters
     ----------
@@ -199,6 +204,9 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
         self.verbose = verbose
         self.random_state = random_state
         self.checkpoint_dir = checkpoint_dir
+
+    # return_std is an option of transform, not metadata for a Pipeline to route
+    __metadata_request__transform = {"return_std": metadata_routing.UNUSED}
 
     _progress_desc = "pretraining InfoAlign"
     _hidden_losses = ("kl",)
@@ -371,6 +379,56 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
             torch.from_numpy(np.ascontiguousarray(targets, dtype=np.float32)).to(device),
             torch.from_numpy(w.astype(np.float32)).to(device),
         )
+
+    # ------------------------------------------------------------ posterior
+    def transform(self, X, return_std: bool = False):
+        """Embeddings of X: the mean ``mu`` of q(z | molecule), float32 (n, latent_dim).
+
+        Parameters
+        ----------
+        X : molecules
+            SMILES, RDKit molecules, or a one-column table / Series of them.
+        return_std : bool, default=False
+            Also return ``sigma``, the per-dimension standard deviation of q(z | molecule):
+            the scale the KL term of pretraining uses (``softplus`` of the encoder's scale head
+            plus 1e-7, as in the authors' model; see Notes). With
+            ``set_output(transform="pandas")`` both are DataFrames with the same columns and
+            index.
+
+        Returns
+        -------
+        mu : ndarray or DataFrame of shape (n_molecules, latent_dim)
+        sigma : ndarray or DataFrame of shape (n_molecules, latent_dim)
+            Only with ``return_std=True``; positive, NaN rows where ``mu`` is NaN (invalid
+            molecules with ``errors="nan"``).
+
+        Warns
+        -----
+        RuntimeWarning
+            When at least 99 % of the sigma entries sit at the floor 1e-7 (the scale head's
+            pre-activations far below 0): then sigma is the same for every molecule.
+
+        Notes
+        -----
+        sigma is not an uncertainty on the real benchmarks: pretraining on the real context
+        graph drove it to its floor 1e-7 in every dimension for every benchmark molecule
+        (beta 1e-9 and 1e-3), so it tracks neither the distance to the pretraining graph nor
+        downstream error on these data (docs/uncertainty.md, benchmarks/sigma_uncertainty.py).
+        It is exposed to inspect a model's posterior, e.g. the authors' checkpoint.
+        """
+        if not return_std:
+            return self._encode(X, "embedding molecules")[0]
+        mu, sigma, valid = self._encode(X, "embedding molecules", n_outputs=2)
+        floor = float(np.mean(sigma[valid] < 1.01e-7)) if valid.any() else 0.0
+        if floor >= 0.99:
+            warnings.warn(
+                f"{floor:.1%} of the posterior sigma entries of these {int(valid.sum())} "
+                "molecule(s) are at the floor 1e-7 (softplus of a pre-activation far below 0): "
+                "sigma is the same for every molecule and carries no uncertainty "
+                "(docs/uncertainty.md).", RuntimeWarning, stacklevel=3,
+            )
+        # set_output wraps the first element of a returned tuple; sigma is wrapped here alike
+        return mu, _wrap_data_with_container("transform", sigma, X, self)
 
     # ------------------------------------------------------------- decoding
     def decode_logits(self, X, modality: str = "morphology") -> np.ndarray:
