@@ -231,10 +231,7 @@ class GraphTrainedEmbedder(PersistenceMixin, EncodingMixin, ClassNamePrefixFeatu
                        **bar_opts)
         try:
             for epoch in range(start_epoch, self.max_epochs):
-                if ctx.ranks is None:
-                    history.append(self._run_epoch(ctx, epoch, bar))
-                else:
-                    history.append(self._run_sharded_epoch(ctx, epoch, bar))
+                history.append(self._run_epoch(ctx, epoch, bar))
                 if checkpoint is not None and main:
                     _save_checkpoint(checkpoint, signature, ctx, epoch + 1, history)
         finally:
@@ -243,21 +240,32 @@ class GraphTrainedEmbedder(PersistenceMixin, EncodingMixin, ClassNamePrefixFeatu
         return history
 
     def _run_epoch(self, ctx: FitContext, epoch: int, bar) -> dict:
+        """One epoch; with several processes (``ctx.ranks``) each computes its share of every
+        global batch and gradients and loss terms are summed over them."""
+        ranks = ctx.ranks
         ctx.module.train()
-        # per-epoch streams: epoch e draws the same numbers however the run got there
+        # per-epoch streams: epoch e draws the same numbers however the run got there; every
+        # rank draws the one-process streams (batches, walks and dropout masks of the whole
+        # batch) and keeps its rows
         rng = np.random.default_rng(seed_for(ctx.seed, epoch, 1))
         torch.manual_seed(seed_for(ctx.seed, epoch, 2))
         order = rng.permutation(len(ctx.data.mol_graphs))
         losses = EpochLosses(self._loss_names(), epoch, bar, hidden=self._hidden_losses)
         for b in range(self._n_batches(len(order))):
+            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
             # forward and loss at ``precision`` (bfloat16 autocast), backward outside it
             with autocast_for(self._precision, ctx.device):
-                terms = self._batch_loss(
-                    ctx, order[b * self.batch_size:(b + 1) * self.batch_size], rng)
+                if ranks is None:
+                    terms = self._batch_loss(ctx, idx, rng)
+                else:
+                    terms = self._sharded_batch_loss(ctx, idx, rng, shard_of(len(idx), ranks))
             if terms is None:
                 continue
             ctx.optimizer.zero_grad(set_to_none=True)
             terms["loss"].backward()
+            if ranks is not None:
+                all_reduce_gradients(ctx.module.parameters())
+                terms = all_reduce_terms(terms)
             ctx.optimizer.step()
             losses.add(terms)
         return self._epoch_record(ctx, losses.record())
@@ -290,27 +298,6 @@ class GraphTrainedEmbedder(PersistenceMixin, EncodingMixin, ClassNamePrefixFeatu
         """This rank's share of the loss terms of the global batch ``idx`` (its molecules:
         ``idx[part]``); the terms summed over ranks are the one-process terms."""
         raise NotImplementedError  # pragma: no cover - guarded by _supports_distributed
-
-    def _run_sharded_epoch(self, ctx: FitContext, epoch: int, bar) -> dict:
-        ranks = ctx.ranks
-        ctx.module.train()
-        # the one-process streams, on every rank: batches, walks and dropout masks of the
-        # whole batch (each rank keeps its rows)
-        rng = np.random.default_rng(seed_for(ctx.seed, epoch, 1))
-        torch.manual_seed(seed_for(ctx.seed, epoch, 2))
-        order = rng.permutation(len(ctx.data.mol_graphs))
-        losses = EpochLosses(self._loss_names(), epoch, bar, hidden=self._hidden_losses)
-        for b in range(self._n_batches(len(order))):
-            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
-            terms = self._sharded_batch_loss(ctx, idx, rng, shard_of(len(idx), ranks))
-            if terms is None:
-                continue
-            ctx.optimizer.zero_grad(set_to_none=True)
-            terms["loss"].backward()
-            all_reduce_gradients(ctx.module.parameters())
-            ctx.optimizer.step()
-            losses.add(all_reduce_terms(terms))
-        return self._epoch_record(ctx, losses.record())
 
     def _epoch_record(self, ctx: FitContext, record: dict) -> dict:
         """Hook: what an epoch adds to its loss record."""
