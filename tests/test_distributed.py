@@ -45,6 +45,8 @@ def _rank_worker(graph_dir: str, out_dir: str) -> None:
                                 **SGD).fit()
         results[f"sgd{epochs}"] = emb
     results["adam"] = InfoAlignEmbedder(graph_dir, max_epochs=2, **TINY).fit()
+    results["bf16"] = InfoAlignEmbedder(graph_dir, max_epochs=1, precision="bfloat16",
+                                        **SGD).fit()
     if main_rank:
         for name, emb in results.items():
             torch.save(emb.module_.state_dict(), out / f"{name}.pt")
@@ -119,6 +121,19 @@ def test_two_processes_with_adam(two_process_run):
                             err_msg=key)
             checked += 1
     assert checked > len(loose)
+
+
+def test_two_processes_in_bfloat16(two_process_run):
+    # bfloat16 autocast with several processes runs (the distributed batch norm under
+    # autocast) and reaches the loss of one process in bfloat16, up to bfloat16 rounding (the
+    # ranks' smaller batches round differently)
+    graph_dir, out = two_process_run
+    ref = InfoAlignEmbedder(str(graph_dir), max_epochs=1, precision="bfloat16", **SGD).fit()
+    weights, history = _load(out, "bf16")
+    assert len(history) == 1
+    for key in ("loss",):
+        assert_allclose(history[0][key], ref.loss_history_[0][key], rtol=2e-2, err_msg=key)
+    assert set(weights) == set(ref.module_.state_dict())
 
 
 def test_resume_in_another_world_size_is_refused(two_process_run):
