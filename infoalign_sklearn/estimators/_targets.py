@@ -11,6 +11,21 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import DataConversionWarning
+
+
+def column_as_one_task(y, warn: bool, stacklevel: int = 3) -> np.ndarray:
+    """``y`` with an (n, 1) column made 1-D: one task, as scikit-learn's estimators treat it
+    (a ``DataConversionWarning`` when ``warn``, i.e. in ``fit``)."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        if warn:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; it is treated as "
+                "one task.", DataConversionWarning, stacklevel=stacklevel + 1,
+            )
+        y = y.ravel()
+    return y
 
 
 def unlabelled_tasks(y2: np.ndarray, estimator: str, stacklevel: int = 3) -> np.ndarray:

@@ -13,13 +13,12 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin, RegressorMixin
-from sklearn.exceptions import DataConversionWarning
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array
 from torch import nn
 
-from ._targets import unlabelled_tasks
+from ._targets import column_as_one_task, unlabelled_tasks
 from .mlp_base import MLP_PARAMETERS_DOC, BaseMultiTaskMLP
 from .scoring import masked_accuracy, masked_r2
 
@@ -77,14 +76,7 @@ class MultiTaskMLPClassifier(ClassifierMixin, BaseMultiTaskMLP):
         return nn.CrossEntropyLoss if self._multiclass else nn.BCEWithLogitsLoss
 
     def _encode_targets(self, y, fitting: bool):
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            if fitting:
-                warnings.warn(
-                    "A column-vector y was passed when a 1d array was expected; it is "
-                    "treated as one task.", DataConversionWarning, stacklevel=3,
-                )
-            y = y.ravel()
+        y = column_as_one_task(y, fitting, stacklevel=3)
         if fitting:
             self._multi_task = y.ndim == 2
         if not self._multi_task:
@@ -235,14 +227,7 @@ class MultiTaskMLPRegressor(RegressorMixin, BaseMultiTaskMLP):
                         input_name="y")
         if y.ndim > 2:
             raise ValueError(f"y must be 1-D or 2-D, got shape {y.shape}.")
-        if y.ndim == 2 and y.shape[1] == 1:
-            # one task, as a 1-D y (scikit-learn's MLPRegressor does the same)
-            if fitting:
-                warnings.warn(
-                    "A column-vector y was passed when a 1d array was expected; it is "
-                    "treated as one task.", DataConversionWarning, stacklevel=3,
-                )
-            y = y.ravel()
+        y = column_as_one_task(y, fitting, stacklevel=3)  # as scikit-learn's MLPRegressor
         if fitting:
             self._multi_task = y.ndim == 2
         y2 = y.reshape(y.shape[0], -1)

@@ -12,7 +12,6 @@ from joblib import Parallel, delayed
 from sklearn import get_config
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.dummy import DummyClassifier
-from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import _safe_indexing, get_tags, indexable
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
@@ -25,7 +24,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from ._targets import unlabelled_tasks
+from ._targets import column_as_one_task, unlabelled_tasks
 from .scoring import masked_accuracy, masked_r2
 
 __all__ = ["PerTaskEstimator"]
@@ -146,13 +145,7 @@ class PerTaskEstimator(MetaEstimatorMixin, BaseEstimator):
             )
         X, y = indexable(X, y)
         classifier = is_classifier(self.estimator)
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected; it is treated as "
-                "one task.", DataConversionWarning, stacklevel=2,
-            )
-            y = y.ravel()
+        y = column_as_one_task(y, warn=True, stacklevel=2)
         self._multi_task = y.ndim == 2
         # integer y cannot hold NaN, so its predictions can keep the integer type
         self._y_dtype = y.dtype if y.dtype.kind in "biu" else np.dtype(np.float64)
