@@ -12,7 +12,8 @@ Run (from the repository root):
 Representations: Morgan fingerprint (2,048 bits); structure-only baselines a chemist would run
 (Morgan counts, RDKit 2D descriptors, both concatenated); InfoAlign pretrained on the graph
 (one pretraining per seed, reused across datasets; settings from ``--pretrain-config``, chosen
-on validation data by pretrain_search.py); InfoAlign + fingerprint concatenated; a contrastive
+on validation data by pretrain_search.py); InfoAlign concatenated with the fingerprint, with the
+descriptors and with counts + descriptors (does cell context add to each?); a contrastive
 (CLIP-style) embedder trained on the same graph. Models: multi-task MLP, random forest,
 Gaussian process (skipped with a stated reason where it cannot finish in time). Protocol:
 scaffold split 0.6 / 0.15 / 0.25 varied by seed, test metric at the best validation epoch,
@@ -56,16 +57,24 @@ SKIP = {
 }
 # representations that use no cellular context: the bar InfoAlign has to clear
 STRUCTURE_ONLY = ("Morgan FP", "Morgan counts", "RDKit 2D", "Morgan counts + RDKit 2D")
-ALL_REPRESENTATIONS = (*STRUCTURE_ONLY, "InfoAlign", "InfoAlign + FP", "Contrastive")
-DEFAULT_REPRESENTATIONS = ("Morgan FP", "Morgan counts", "RDKit 2D", "Morgan counts + RDKit 2D",
-                           "InfoAlign", "InfoAlign + FP", "Contrastive")
+# InfoAlign beside each kind of structure-only representation: does cell context add to it?
+WITH_INFOALIGN = ("InfoAlign", "InfoAlign + FP", "InfoAlign + RDKit 2D",
+                  "InfoAlign + Morgan counts + RDKit 2D")
+# the control for a gain of InfoAlign + X over X: the same encoder, never trained (its initial
+# weights; batch norms take the graph molecules' statistics). Neither side of the verdict
+CONTROL_OF = {"InfoAlign + FP": "Untrained GIN + FP",
+              "InfoAlign + RDKit 2D": "Untrained GIN + RDKit 2D",
+              "InfoAlign + Morgan counts + RDKit 2D": "Untrained GIN + Morgan counts + RDKit 2D"}
+CONTROLS = tuple(CONTROL_OF.values())
+ALL_REPRESENTATIONS = (*STRUCTURE_ONLY, *WITH_INFOALIGN, "Contrastive", *CONTROLS)
+DEFAULT_REPRESENTATIONS = ALL_REPRESENTATIONS
 # InfoAlignEmbedder settings a --pretrain-config file may set (pretrain_search.py writes them)
 PRETRAIN_KEYS = ("max_epochs", "latent_dim", "hidden_dim", "num_layers", "dropout",
                  "walk_length", "beta", "lr", "batch_size")
 
 
 class Concatenated:
-    """Two fitted transformers side by side (InfoAlign + fingerprint)."""
+    """Fitted transformers side by side (InfoAlign + fingerprint, say)."""
 
     def __init__(self, *parts):
         self.parts = parts
@@ -178,6 +187,14 @@ def build_representations(graph, args) -> dict:
         return emb
 
     @functools.cache
+    def untrained(seed: int):
+        # one epoch at lr=1e-12 leaves seed ``seed``'s initial weights as they are
+        return InfoAlignEmbedder(
+            graph, random_state=seed, errors="nan", n_jobs=args.n_jobs, device=args.device,
+            **{**settings, "max_epochs": 1, "lr": 1e-12},
+        ).fit()
+
+    @functools.cache
     def contrastive(seed: int):
         start = time.perf_counter()
         emb = ContrastiveEmbedder(
@@ -194,13 +211,20 @@ def build_representations(graph, args) -> dict:
         "Morgan counts + RDKit 2D": lambda seed: Concatenated(counts, descriptors()),
         "InfoAlign": infoalign,
         "InfoAlign + FP": lambda seed: Concatenated(infoalign(seed), fingerprint),
+        "InfoAlign + RDKit 2D": lambda seed: Concatenated(infoalign(seed), descriptors()),
+        "InfoAlign + Morgan counts + RDKit 2D":
+            lambda seed: Concatenated(infoalign(seed), counts, descriptors()),
         "Contrastive": contrastive,
+        "Untrained GIN + FP": lambda seed: Concatenated(untrained(seed), fingerprint),
+        "Untrained GIN + RDKit 2D": lambda seed: Concatenated(untrained(seed), descriptors()),
+        "Untrained GIN + Morgan counts + RDKit 2D":
+            lambda seed: Concatenated(untrained(seed), counts, descriptors()),
     }
     return {name: reps[name] for name in args.representations}
 
 
 def verdict(summary: pd.DataFrame) -> pd.DataFrame:
-    """Per dataset: the best InfoAlign row (InfoAlign or InfoAlign + FP, any model) against the
+    """Per dataset: the best InfoAlign row (``WITH_INFOALIGN``, any model) against the
     best structure-only row (``STRUCTURE_ONLY``, any model), by mean test AUC (higher is
     better) or mean average MAE (lower is better) over seeds.
 
@@ -214,7 +238,7 @@ def verdict(summary: pd.DataFrame) -> pd.DataFrame:
         classification = "AUC mean" in part.columns and part["AUC mean"].notna().any()
         metric = "AUC" if classification else "MAE avg"
         part = part.dropna(subset=[f"{metric} mean"])
-        cell = part[part["representation"].str.startswith("InfoAlign")]
+        cell = part[part["representation"].isin(WITH_INFOALIGN)]
         structure = part[part["representation"].isin(STRUCTURE_ONLY)]
         row = {"dataset": dataset, "metric": metric}
         if cell.empty or structure.empty:
@@ -251,6 +275,62 @@ def verdict(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def paired_gains(scored: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
+    """``verdicts`` with the two best rows compared seed by seed: both are scored on the same
+    scaffold split of each seed, so the per-seed differences are paired. Adds ``paired gain
+    mean`` / ``paired gain std`` (std over seeds of the per-seed gain, positive = InfoAlign
+    better) and ``seeds InfoAlign better`` ("k of n"). Where the best InfoAlign row has an
+    untrained control (``CONTROL_OF``, same model) it adds the control's mean and std over seeds,
+    the gain over it and a ``control verdict`` by the same seed-std rule. ``scored``: the tidy
+    rows (column ``split`` = seed) that :func:`summarize` read."""
+    verdicts = verdicts.copy()
+    columns = ("paired gain mean", "paired gain std", "seeds InfoAlign better", "control",
+               "control mean", "control std", "gain over control", "control verdict")
+    for column in columns:
+        verdicts[column] = pd.Series([np.nan] * len(verdicts), dtype=object)
+    for i, row in verdicts.iterrows():
+        if pd.isna(row.get("gain")):
+            continue
+        sign = 1.0 if row["metric"] == "AUC" else -1.0
+        cell = _per_seed(scored, row["dataset"], row["best InfoAlign"])
+        gain = sign * (cell - _per_seed(scored, row["dataset"], row["best structure-only"]))
+        gain = gain.dropna()
+        verdicts.at[i, "paired gain mean"] = float(gain.mean())
+        verdicts.at[i, "paired gain std"] = float(gain.std(ddof=0))
+        verdicts.at[i, "seeds InfoAlign better"] = f"{int((gain > 0).sum())} of {len(gain)}"
+        # the untrained encoder beside the same structure-only input, same model: does the
+        # gain need the pretraining on the graph at all?
+        representation, model = row["best InfoAlign"].rsplit(" / ", 1)
+        label = f"{CONTROL_OF.get(representation)} / {model}"
+        control = _per_seed(scored, row["dataset"], label)
+        if representation not in CONTROL_OF or control.empty:
+            verdicts.at[i, "control verdict"] = "no untrained control run"
+            continue
+        over = sign * (cell - control)
+        spread = max(float(cell.std(ddof=0)), float(control.std(ddof=0)))
+        verdicts.at[i, "control"] = label
+        verdicts.at[i, "control mean"] = float(control.mean())
+        verdicts.at[i, "control std"] = float(control.std(ddof=0))
+        verdicts.at[i, "gain over control"] = float(sign * (cell.mean() - control.mean()))
+        verdicts.at[i, "control verdict"] = (
+            "pretraining adds more than the seed std" if over.mean() > spread else
+            "the untrained control is better by more than the seed std"
+            if over.mean() < -spread else "within the seed std of the untrained control")
+    return verdicts
+
+
+def _per_seed(scored: pd.DataFrame, dataset: str, label: str) -> pd.Series:
+    """The per-seed score of one ``"representation / model"`` row: the mean over tasks (NaN
+    skipped), the same average :func:`summarize` takes. Empty when the row was not run."""
+    representation, model = label.rsplit(" / ", 1)
+    part = scored[(scored["dataset"] == dataset) & (scored["representation"] == representation)
+                  & (scored["model"] == model)]
+    if part.empty:
+        return pd.Series(dtype=float)
+    return part.pivot_table(index="split", columns="task", values="value",
+                            dropna=False).mean(axis=1, skipna=True)
+
+
 def render(out: Path, datasets, seeds_note: str) -> None:
     """Tables (Markdown / CSV) and one bar chart per dataset from the tidy CSVs in ``out``."""
     frames = [pd.read_csv(out / f"{d}_tidy.csv", keep_default_na=False, na_values=[""])
@@ -262,7 +342,7 @@ def render(out: Path, datasets, seeds_note: str) -> None:
     tidy.to_csv(out / "results_tidy.csv", index=False)
     scored = tidy[tidy["skipped"] == ""].rename(columns={"seed": "split"})
     summary = summarize(scored)
-    verdicts = verdict(summary)
+    verdicts = paired_gains(scored, verdict(summary))
     summary["structure-only"] = summary["representation"].isin(STRUCTURE_ONLY)
     summary["verdict"] = summary["dataset"].map(dict(zip(verdicts["dataset"],
                                                          verdicts["verdict"])))
@@ -297,7 +377,15 @@ def verdict_line(row) -> str:
             f"{row['InfoAlign mean']:.3f} ± {row['InfoAlign std']:.3f}, best structure-only "
             f"{row['best structure-only']} {row['structure-only mean']:.3f} ± "
             f"{row['structure-only std']:.3f} (gain {row['gain']:+.3f}, seed std "
-            f"{row['seed std']:.3f}).")
+            f"{row['seed std']:.3f}"
+            + ("" if pd.isna(row.get("paired gain mean", np.nan)) else
+               f"; paired by seed: gain {row['paired gain mean']:+.3f} ± "
+               f"{row['paired gain std']:.3f}, InfoAlign better on "
+               f"{row['seeds InfoAlign better']} seeds") + ")."
+            + ("" if pd.isna(row.get("control mean", np.nan)) else
+               f" Untrained control {row['control']} {row['control mean']:.3f} ± "
+               f"{row['control std']:.3f}: {row['control verdict']} "
+               f"(gain over it {row['gain over control']:+.3f})."))
 
 
 def merge_previous(path: Path, tidy: pd.DataFrame, fresh: bool = False) -> pd.DataFrame:

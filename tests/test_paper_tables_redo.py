@@ -108,6 +108,51 @@ def test_verdict_is_computed_from_means_and_seed_stds(paper_tables):
     assert "gain -0.050" in paper_tables.verdict_line(verdicts.reset_index().iloc[2])
 
 
+def tidy_rows(dataset, representation, model, per_seed, metric="roc_auc"):
+    """Tidy rows of two tasks per seed whose task mean is ``per_seed[seed]``."""
+    return pd.DataFrame([{"dataset": dataset, "representation": representation, "model": model,
+                          "split": seed, "task": task, "metric": metric, "value": value + shift,
+                          "seconds": 1.0}
+                         for seed, value in enumerate(per_seed)
+                         for task, shift in (("t1", -0.01), ("t2", 0.01))])
+
+
+def test_paired_gains_compare_the_two_best_rows_seed_by_seed(paper_tables):
+    scored = pd.concat([
+        # InfoAlign ahead on 4 of 5 seeds: per-seed gains 0.02, 0.03, 0.01, 0.02, -0.01
+        tidy_rows("a", "InfoAlign + RDKit 2D", "mlp", [0.82, 0.83, 0.81, 0.82, 0.79]),
+        tidy_rows("a", "RDKit 2D", "mlp", [0.80, 0.80, 0.80, 0.80, 0.80]),
+        tidy_rows("a", "Morgan FP", "rf", [0.70, 0.70, 0.70, 0.70, 0.70]),
+        # the same encoder untrained beside RDKit 2D does as well: no credit to pretraining
+        tidy_rows("a", "Untrained GIN + RDKit 2D", "mlp", [0.83, 0.83, 0.82, 0.82, 0.80]),
+        tidy_rows("a", "Untrained GIN + RDKit 2D", "rf", [0.50] * 5),  # another model
+        # MAE, lower is better: InfoAlign behind on every seed
+        tidy_rows("c", "InfoAlign + FP", "gp", [0.50, 0.52, 0.51], metric="mae"),
+        tidy_rows("c", "Morgan counts + RDKit 2D", "gp", [0.45, 0.46, 0.44], metric="mae"),
+    ], ignore_index=True)
+    verdicts = paper_tables.paired_gains(
+        scored, paper_tables.verdict(paper_tables.summarize(scored))).set_index("dataset")
+    a, c = verdicts.loc["a"], verdicts.loc["c"]
+    assert a["best structure-only"] == "RDKit 2D / mlp"
+    assert a["paired gain mean"] == pytest.approx(0.014)
+    assert a["paired gain std"] == pytest.approx(np.std([0.02, 0.03, 0.01, 0.02, -0.01]))
+    assert a["seeds InfoAlign better"] == "4 of 5"
+    assert c["paired gain mean"] == pytest.approx(-0.06) and c["seeds InfoAlign better"] == "0 of 3"
+    assert a["control"] == "Untrained GIN + RDKit 2D / mlp"
+    assert a["control mean"] == pytest.approx(0.82)
+    assert a["gain over control"] == pytest.approx(-0.006)
+    assert a["control verdict"] == "within the seed std of the untrained control"
+    assert c["control verdict"] == "no untrained control run"
+    line = paper_tables.verdict_line(verdicts.reset_index().iloc[0])
+    assert "paired by seed: gain +0.014" in line and "on 4 of 5 seeds" in line
+    assert "Untrained control Untrained GIN + RDKit 2D / mlp 0.820" in line
+    # a control far below: the pretraining gets the credit
+    scored.loc[scored["representation"] == "Untrained GIN + RDKit 2D", "value"] -= 0.1
+    again = paper_tables.paired_gains(scored, paper_tables.verdict(paper_tables.summarize(scored)))
+    assert again.set_index("dataset").loc["a", "control verdict"] == (
+        "pretraining adds more than the seed std")
+
+
 def test_arguments_seeds_representations_and_pretrain_config(paper_tables, tmp_path, capsys):
     with pytest.raises(SystemExit):
         paper_tables.main(["--render-only", "--representations", "ECFP9"])
@@ -209,15 +254,16 @@ def test_search_then_tables_end_to_end(search, paper_tables, data_dir, graph_dir
         "--datasets", "chembl2k", "--models", "mlp", "--seeds", "2", "--mlp-epochs", "2",
         "--n-jobs", "1", "--device", "cpu", "--pretrain-config", str(config),
         "--representations", "Morgan FP", "Morgan counts", "RDKit 2D",
-        "Morgan counts + RDKit 2D", "InfoAlign", "InfoAlign + FP",
+        "Morgan counts + RDKit 2D", "InfoAlign", "InfoAlign + FP", "InfoAlign + RDKit 2D",
     ]) == 0
     summary = pd.read_csv(out / "summary.csv")
-    assert len(summary) == 6 and (summary["splits"] == 2).all()
+    assert len(summary) == 7 and (summary["splits"] == 2).all()
     assert summary["verdict"].nunique() == 1 and summary["verdict"].notna().all()
     assert summary.loc[summary["structure-only"], "representation"].tolist() == [
         "Morgan FP", "Morgan counts", "RDKit 2D", "Morgan counts + RDKit 2D"]
     verdicts = pd.read_csv(out / "verdict.csv")
     assert verdicts.loc[0, "seeds"] == 2 and verdicts.loc[0, "verdict"] == summary["verdict"][0]
+    assert verdicts.loc[0, "seeds InfoAlign better"] in ("0 of 2", "1 of 2", "2 of 2")
     tables = (out / "tables.md").read_text()
     assert "Verdict (chembl2k, AUC, 2 seeds)" in tables and str(config) in tables
     # the embedder cache is keyed by the chosen settings

@@ -75,6 +75,12 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
     the real benchmarks it collapsed to its floor in pretraining and is not an uncertainty
     (docs/uncertainty.md).
 
+    The defaults are the paper's settings for its graph of about 130,000 molecules. On a graph
+    of a few thousand (the real graph of docs/real_data.md), a validation-only search
+    (``benchmarks/pretrain_search.py``) ranked them last and chose ``num_layers=2,
+    latent_dim=128, walk_length=2, dropout=0.0, max_epochs=25``, 2.6 times faster to
+    pretrain; docs/results.md gives the search and how thin its evidence is.
+
     Parameters
     ----------
     context_graph : ContextGraph, str or path, default=None
