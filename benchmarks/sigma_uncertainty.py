@@ -9,7 +9,8 @@ Run (from the repository root):
 
 Per seed: InfoAlign is pretrained on the graph (the graph builder has already removed every
 benchmark molecule; ``--embedder-cache`` reuses embedders saved by ``paper_tables.py`` under the
-same naming). Per dataset and seed:
+same naming), with ``--epochs`` and ``--beta`` or with the settings of ``--pretrain-config``
+(pretrain_search.py's JSON, as paper_tables.py reads it). Per dataset and seed:
 
 - ``u`` = the geometric mean over the latent dimensions of the posterior sigma
   (``InfoAlignEmbedder.transform(X, return_std=True)``) of every benchmark molecule;
@@ -53,8 +54,22 @@ from infoalign_sklearn.datasets import load_benchmark
 from infoalign_sklearn.graph import ContextGraph
 from infoalign_sklearn.model_selection import scaffold_split_indices
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from paper_tables import read_pretrain_config, settings_tag  # noqa: E402  (the same naming)
+
 DATASETS = ("chembl2k", "broad6k", "moltoxcast", "biogenadme")
 N_BOOT = 1000
+
+
+def pretrain_settings(args) -> dict:
+    """InfoAlign's settings: ``--epochs`` and ``--beta``, overridden by ``--pretrain-config``
+    (pretrain_search.py's output, as paper_tables.py reads it)."""
+    settings = {"max_epochs": args.epochs}
+    if args.beta != 1e-9:
+        settings["beta"] = args.beta
+    if getattr(args, "pretrain_config", None):
+        settings.update(read_pretrain_config(args.pretrain_config))
+    return settings
 
 
 def pretrained(graph, args, seed: int) -> InfoAlignEmbedder:
@@ -64,25 +79,28 @@ def pretrained(graph, args, seed: int) -> InfoAlignEmbedder:
     ``seed``) as they are while the batch norms take the graph molecules' statistics, so its
     sigma is what the architecture gives before any learning.
     """
+    settings = pretrain_settings(args)
     if args.untrained:
-        emb = InfoAlignEmbedder(graph, max_epochs=1, lr=1e-12, random_state=seed, errors="nan",
-                                n_jobs=args.n_jobs, device=args.device).fit()
+        emb = InfoAlignEmbedder(graph, random_state=seed, errors="nan", n_jobs=args.n_jobs,
+                                device=args.device,
+                                **{**settings, "max_epochs": 1, "lr": 1e-12}).fit()
         print(f"seed {seed}: UNTRAINED control (1 epoch at lr=1e-12)", flush=True)
         return emb
     saved = None
     if args.embedder_cache:
-        # paper_tables.py's naming for the default beta
-        beta = "" if args.beta == 1e-9 else f"_beta{args.beta:g}"
-        saved = (Path(args.embedder_cache)
-                 / f"infoalign_{graph.content_hash[:12]}_e{args.epochs}{beta}_seed{seed}")
+        if args.pretrain_config:  # paper_tables.py's naming for settings from a file
+            name = f"infoalign_{graph.content_hash[:12]}_{settings_tag(settings)}_seed{seed}"
+        else:  # paper_tables.py's naming for --epochs alone (and this script's for --beta)
+            beta = "" if args.beta == 1e-9 else f"_beta{args.beta:g}"
+            name = f"infoalign_{graph.content_hash[:12]}_e{args.epochs}{beta}_seed{seed}"
+        saved = Path(args.embedder_cache) / name
         if (saved / "config.json").exists():
             print(f"seed {seed}: loaded the pretrained embedder from {saved}", flush=True)
             return InfoAlignEmbedder.from_pretrained(saved, context_graph=graph, errors="nan",
                                                      n_jobs=args.n_jobs, device=args.device)
     start = time.perf_counter()
-    emb = InfoAlignEmbedder(graph, max_epochs=args.epochs, beta=args.beta, random_state=seed,
-                            errors="nan", n_jobs=args.n_jobs, device=args.device,
-                            verbose=args.verbose).fit()
+    emb = InfoAlignEmbedder(graph, random_state=seed, errors="nan", n_jobs=args.n_jobs,
+                            device=args.device, verbose=args.verbose, **settings).fit()
     print(f"seed {seed}: pretrained {emb.n_epochs_} epochs on {emb.n_training_molecules_} "
           f"molecules in {time.perf_counter() - start:.0f}s; final loss "
           f"{emb.loss_history_[-1]['loss']:.4f}, KL {emb.loss_history_[-1]['kl']:.3g}", flush=True)
@@ -292,6 +310,10 @@ def main(argv=None) -> int:
     parser.add_argument("--verbose", type=int, default=0)
     parser.add_argument("--beta", type=float, default=1e-9,
                         help="KL weight of pretraining (the default's, the paper's: 1e-9)")
+    parser.add_argument("--pretrain-config", default=None, metavar="FILE",
+                        help="InfoAlign settings from pretrain_search.py's JSON (as "
+                             "paper_tables.py --pretrain-config); embedders cached by "
+                             "paper_tables.py with the same file are reused")
     parser.add_argument("--untrained", action="store_true",
                         help="control: an encoder with its initial weights (1 epoch at lr=1e-12, "
                              "batch-norm statistics of the graph) instead of the pretrained one")
@@ -344,7 +366,8 @@ def main(argv=None) -> int:
     summary.to_csv(out / "summary.csv", index=False)
     pd.concat(per_mol, ignore_index=True).to_csv(out / "per_molecule.csv.gz", index=False)
     pretraining = ("UNTRAINED control (initial weights)" if args.untrained
-                   else f"pretraining epochs {args.epochs}, beta {args.beta:g}")
+                   else f"pretraining {pretrain_settings(args)}"
+                   + (f" (from {args.pretrain_config})" if args.pretrain_config else ""))
     note = (f"graph {args.graph} ({len(graph_fps)} molecules with a fingerprint); {pretraining}; "
             f"seeds {args.seeds}; MLP epochs {args.mlp_epochs}; total "
             f"{time.perf_counter() - start:.0f}s")

@@ -170,3 +170,39 @@ def test_a_collapsed_sigma_warns_and_a_varied_one_does_not(fitted, smiles):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         collapsed.transform(smiles)  # mu alone: no warning
+
+
+def test_sigma_benchmark_reads_a_pretrain_config_and_paper_tables_cache(context, tmp_path,
+                                                                        capsys):
+    # benchmarks/sigma_uncertainty.py --pretrain-config: the settings of the file, and the
+    # embedder paper_tables.py cached under them is loaded, not pretrained again
+    import importlib.util
+    import json
+    import sys
+    from argparse import Namespace
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location(
+        "sigma_uncertainty", root / "benchmarks" / "sigma_uncertainty.py")
+    script = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = script
+    spec.loader.exec_module(script)
+    config = tmp_path / "pretrain_config.json"
+    config.write_text(json.dumps({"chosen": {"max_epochs": 2, "latent_dim": 8,
+                                             "hidden_dim": 8, "num_layers": 2}}))
+    args = Namespace(epochs=20, beta=1e-9, pretrain_config=str(config), untrained=False,
+                     embedder_cache=str(tmp_path / "cache"), n_jobs=None, device="cpu",
+                     verbose=0)
+    settings = script.pretrain_settings(args)
+    assert settings == {"max_epochs": 2, "latent_dim": 8, "hidden_dim": 8, "num_layers": 2}
+    graph = context.graph
+    name = f"infoalign_{graph.content_hash[:12]}_{script.settings_tag(settings)}_seed0"
+    emb = script.pretrained(graph, args, 0)  # not cached yet: pretrained with the settings
+    assert (emb.latent_dim, emb.num_layers, emb.n_epochs_) == (8, 2, 2)
+    assert (tmp_path / "cache" / name / "config.json").exists()
+    again = script.pretrained(graph, args, 0)
+    assert "loaded the pretrained embedder" in capsys.readouterr().out
+    np.testing.assert_array_equal(again.transform(SMILES[:3]), emb.transform(SMILES[:3]))
+    control = script.pretrained(graph, Namespace(**{**vars(args), "untrained": True}), 0)
+    assert (control.latent_dim, control.n_epochs_) == (8, 1)
