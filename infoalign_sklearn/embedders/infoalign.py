@@ -72,8 +72,8 @@ class InfoAlignEmbedder(GraphTrainedEmbedder):
     from that molecule on the graph, under an information bottleneck. ``transform`` returns the
     mean ``mu`` of q(z | molecule): a (n, latent_dim) float32 representation for any estimator.
     ``transform(X, return_std=True)`` adds the posterior's standard deviation ``sigma``; on
-    the real benchmarks it collapsed to its floor in pretraining and is not an uncertainty
-    (docs/uncertainty.md).
+    the real benchmarks it is not an uncertainty: with the defaults it collapsed to its floor
+    in pretraining, with smaller settings it follows molecule size (docs/uncertainty.md).
 
     The defaults are the paper's settings for its graph of about 130,000 molecules. On a graph
     of a few thousand (the real graph of docs/real_data.md), a validation-only search
