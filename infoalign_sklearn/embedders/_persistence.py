@@ -247,7 +247,9 @@ class PersistenceMixin:
         """
         check_is_fitted(self, "module_")
         directory = Path(directory)
-        if directory.exists() and not directory.is_dir():
+        # one stat: "exists, then not a directory" could fall between another writer's
+        # two renames of the same directory and refuse it wrongly
+        if directory.is_file():
             raise NotADirectoryError(f"{directory} is a file; save_pretrained writes a directory")
         state = {k: v.detach().cpu() for k, v in self.module_.state_dict().items()}
         buffer = io.BytesIO()

@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .._utils.io import atomic_directory, file_sha256
+from .._utils.io import atomic_directory, file_sha256, replace_lock
 from .._version import __version__
 from .blocks import FeatureBlock
 from .schema import EDGE_KINDS, MODALITIES, NODE_KINDS
@@ -109,7 +109,12 @@ def save_graph(graph, path, overwrite: bool = False) -> str:
                     f"{target} exists and is not a saved ContextGraph; refusing to replace it"
                 )
 
-    may_replace(target)  # fail before the work; checked again under the lock, before the swap
+    # fail before the work; checked again under the lock, before the swap. The early check
+    # takes the same lock: unlocked, it could look between another writer's two renames (the
+    # path absent after exists() said it was there) and refuse a valid graph
+    if target.parent.is_dir():
+        with replace_lock(target):
+            may_replace(target)
     # the manifest is written last: a directory without it is never loadable
     with atomic_directory(target, check=may_replace) as tmp:
         _write_payload(graph, tmp)
