@@ -331,12 +331,27 @@ def _per_seed(scored: pd.DataFrame, dataset: str, label: str) -> pd.Series:
                             dropna=False).mean(axis=1, skipna=True)
 
 
+def tidy_path(out: Path, dataset: str) -> Path:
+    """Where a dataset's tidy scores live: gzipped (ToxCast's 617 tasks x representations x
+    seeds run to megabytes as plain CSV); an older run's plain ``<dataset>_tidy.csv`` is read
+    when there is no gzipped one."""
+    path = out / f"{dataset}_tidy.csv.gz"
+    legacy = out / f"{dataset}_tidy.csv"
+    return legacy if not path.exists() and legacy.exists() else path
+
+
+def write_tidy(out: Path, dataset: str, tidy: pd.DataFrame) -> None:
+    """Write a dataset's tidy scores gzipped, replacing an older run's plain CSV."""
+    tidy.to_csv(out / f"{dataset}_tidy.csv.gz", index=False)
+    (out / f"{dataset}_tidy.csv").unlink(missing_ok=True)
+
+
 def render(out: Path, datasets, seeds_note: str) -> None:
     """Tables (Markdown / CSV) and one bar chart per dataset from the tidy CSVs in ``out``."""
-    frames = [pd.read_csv(out / f"{d}_tidy.csv", keep_default_na=False, na_values=[""])
-              for d in datasets if (out / f"{d}_tidy.csv").exists()]
+    frames = [pd.read_csv(tidy_path(out, d), keep_default_na=False, na_values=[""])
+              for d in datasets if tidy_path(out, d).exists()]
     if not frames:
-        raise SystemExit(f"no <dataset>_tidy.csv in {out}: run without --render-only first")
+        raise SystemExit(f"no <dataset>_tidy.csv.gz in {out}: run without --render-only first")
     tidy = pd.concat(frames, ignore_index=True)
     tidy["skipped"] = tidy["skipped"].astype("string").fillna("")
     tidy.to_csv(out / "results_tidy.csv", index=False)
@@ -433,7 +448,7 @@ def main(argv=None) -> int:
                              "epochs and seed) for reuse by later runs; default OUT/embedders")
     parser.add_argument("--no-embedder-cache", action="store_true")
     parser.add_argument("--fresh", action="store_true",
-                        help="overwrite <dataset>_tidy.csv instead of keeping the rows of "
+                        help="overwrite <dataset>_tidy.csv.gz instead of keeping the rows of "
                              "earlier runs for other representation/model pairs")
     args = parser.parse_args(argv)
     if args.seeds < 1:
@@ -470,8 +485,8 @@ def main(argv=None) -> int:
             skip={m: r for (m, d), r in SKIP.items() if d == dataset}, max_epochs=args.mlp_epochs,
             n_jobs=args.n_jobs, verbose=args.verbose,
         )
-        tidy = merge_previous(out / f"{dataset}_tidy.csv", tidy, fresh=args.fresh)
-        tidy.to_csv(out / f"{dataset}_tidy.csv", index=False)
+        tidy = merge_previous(tidy_path(out, dataset), tidy, fresh=args.fresh)
+        write_tidy(out, dataset, tidy)
         scored = tidy[tidy["skipped"] == ""]
         table = format_table(summarize(scored.rename(columns={"seed": "split"})))
         print(f"\n## {dataset} ({time.perf_counter() - start:.0f}s)\n"

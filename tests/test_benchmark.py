@@ -124,3 +124,16 @@ def test_parallel_fits_give_the_sequential_scores_with_a_progress_bar(tiny_class
     assert len(parallel) == 3 * 2 * 2  # splits x representations x tasks
     err = capsys.readouterr().err
     assert "tiny CV" in err and "6/6" in err and "roc_auc" in err
+
+
+def test_paper_tables_writes_tidy_scores_gzipped_and_reads_an_older_plain_csv(tmp_path):
+    paper_tables = load_paper_tables()
+    tidy = pd.DataFrame({"representation": ["FP"], "model": ["mlp"], "value": [0.8],
+                         "skipped": [""]})
+    tidy.to_csv(tmp_path / "chembl2k_tidy.csv", index=False)  # an older run's layout
+    assert paper_tables.tidy_path(tmp_path, "chembl2k").name == "chembl2k_tidy.csv"
+    paper_tables.write_tidy(tmp_path, "chembl2k", tidy)
+    assert [p.name for p in tmp_path.iterdir()] == ["chembl2k_tidy.csv.gz"]
+    path = paper_tables.tidy_path(tmp_path, "chembl2k")
+    assert path.name == "chembl2k_tidy.csv.gz" and path.read_bytes()[:2] == b"\x1f\x8b"
+    assert pd.read_csv(path, keep_default_na=False).equals(tidy)
